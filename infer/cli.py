@@ -1,0 +1,103 @@
+"""vidiac-restore: restore Vietnamese diacritics in text files, folders or stdin."""
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from .config import ConfigError
+from .restorer import ModelDirError, Restorer, default_model_dir
+from .vietnamese import TONE_STYLES
+
+SUFFIXES = (".txt",)
+
+
+class InputError(Exception):
+    """A user input problem, reported in one line without a traceback."""
+
+
+def read_text(path: Path | None, encoding: str) -> str:
+    data = sys.stdin.buffer.read() if path is None else path.read_bytes()
+    name = "stdin" if path is None else str(path)
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as e:
+        raise InputError(f"{name}: not valid {encoding} at byte {e.start} "
+                         f"({data[e.start:e.start + 4]!r}); if it is Windows Vietnamese, pass --encoding cp1258") from None
+    except LookupError:
+        raise InputError(f"unknown encoding {encoding!r}") from None
+
+
+def collect(inputs: list[str]) -> list[tuple[Path, Path]]:
+    """(file, its path relative to the output) for each input file, folders walked for *.txt."""
+    found = []
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+            found += [(p, p.relative_to(path.parent)) for p in files]
+        elif path.is_file():
+            found.append((path, Path(path.name)))
+        else:
+            raise InputError(f"{item}: no such file or folder")
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="vidiac-restore", description=__doc__)
+    parser.add_argument("inputs", nargs="*", metavar="INPUT", help="text files or folders of .txt files (default: stdin)")
+    parser.add_argument("-o", "--output", metavar="OUT",
+                        help="output file, or folder when there are several inputs or a folder (default: stdout)")
+    parser.add_argument("-m", "--model", metavar="MODEL_DIR", help=f"model directory (default: {default_model_dir()})")
+    parser.add_argument("--beams", type=int, help="beam search width (default: the model's config, greedy)")
+    parser.add_argument("--tone-style", choices=TONE_STYLES,
+                        help="tone mark placement: traditional (hòa, thủy), modern (hoà, thuỷ), keep (as the model wrote)")
+    parser.add_argument("--encoding", default="utf-8", help="encoding of the inputs (default: utf-8)")
+    parser.add_argument("--threads", type=int, help="CPU threads for the model (default: torch's choice)")
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except (InputError, ModelDirError, ConfigError) as e:
+        print(f"vidiac-restore: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def run(args) -> int:
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    files = collect(args.inputs)
+    folder_out = len(files) > 1 or any(Path(i).is_dir() for i in args.inputs) or (
+        args.output is not None and Path(args.output).is_dir())
+    if folder_out and not args.output:
+        raise InputError("several inputs or a folder need -o OUT, a folder to write into")
+    stdin_text = None if files else read_text(None, args.encoding)
+    restorer = Restorer.from_pretrained(args.model)
+
+    def restore(text: str) -> str:
+        return restorer.restore_many([text], num_beams=args.beams, tone_style=args.tone_style)[0]
+
+    if not files:
+        sys.stdout.write(restore(stdin_text))
+        return 0
+    failed = 0
+    for path, rel in tqdm(files, desc="restoring", unit="file", disable=len(files) < 2):
+        try:
+            restored = restore(read_text(path, args.encoding))
+        except InputError as e:  # report it, and go on with the other files
+            print(f"vidiac-restore: {e}", file=sys.stderr)
+            failed += 1
+            continue
+        if not args.output:
+            sys.stdout.write(restored)
+            continue
+        target = Path(args.output) / rel if folder_out else Path(args.output)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(restored, encoding="utf-8")
+    return 2 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,178 @@
+"""The one config schema, shared by training and inference.
+
+A YAML file has five sections (model, text, noise, train, infer). Every key is declared
+here with its default; an unknown key is an error that names it, so a typo never
+silently falls back to a default. A trained model directory carries the resolved
+config as `vidiac.yaml`.
+"""
+import dataclasses
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+CONFIG_NAME = "vidiac.yaml"
+
+
+class ConfigError(ValueError):
+    """A config file or override that does not fit the schema."""
+
+
+@dataclass
+class ModelConfig:
+    init_from: str | None = None  # hub id or local directory to start from; None trains from scratch
+    d_model: int = 256
+    d_ff: int = 1024
+    num_layers: int = 6  # encoder
+    num_decoder_layers: int = 2  # byte models want a deep encoder and a light decoder (ByT5 paper)
+    num_heads: int = 4
+    d_kv: int = 64
+    dropout: float = 0.0
+    max_bytes: int = 512  # longest input or target sequence, in bytes
+
+
+@dataclass
+class TextConfig:
+    # traditional: hòa, thủy (most of the corpus); modern: hoà, thuỷ; keep: as written.
+    tone_style: str = "traditional"
+
+
+@dataclass
+class NoiseConfig:
+    # Relative weights of the degradations; each training segment draws one.
+    strip_all: float = 0.7
+    strip_some: float = 0.3
+    strip_some_rate: float = 0.5  # share of marked letters stripped in strip_some
+    upper_line: float = 0.05  # chance that a line is uppercased (headers), before degradation
+    wrap: float = 0.3  # chance that a segment is hard-wrapped at 40-100 characters, as on a page
+
+
+@dataclass
+class Corpus:
+    path: str
+    weight: float = 1.0
+
+
+@dataclass
+class TrainConfig:
+    corpora: list[Corpus] = field(default_factory=list)
+    max_lines: int | None = None  # read only the first N lines of each corpus (quick runs)
+    dev_per_mille: int = 5  # paragraphs whose hash falls here are dev...
+    test_per_mille: int = 5  # ...or test; never trained on
+    segment_min_bytes: int = 64
+    segment_max_bytes: int = 512
+    eval_samples: int = 200
+    output_dir: str = "runs/model"
+    seed: int = 1234
+    batch_size: int = 32
+    grad_accum: int = 1
+    learning_rate: float = 1e-3
+    weight_decay: float = 0.01
+    warmup_steps: int = 200
+    lr_scheduler: str = "cosine"
+    max_steps: int = 1000
+    max_minutes: float | None = None  # stop cleanly (and save) after this wall-clock time
+    eval_steps: int = 500
+    save_steps: int = 500
+    logging_steps: int = 50
+    save_total_limit: int = 2
+    dataloader_workers: int = 0
+
+
+@dataclass
+class InferConfig:
+    batch_size: int = 16
+    num_beams: int = 1
+    chunk_bytes: int = 384  # inputs are cut at line or sentence boundaries below this
+
+
+@dataclass
+class Config:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    text: TextConfig = field(default_factory=TextConfig)
+    noise: NoiseConfig = field(default_factory=NoiseConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    infer: InferConfig = field(default_factory=InferConfig)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def save(self, directory: str | Path) -> Path:
+        path = Path(directory) / CONFIG_NAME
+        path.write_text(yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True), encoding="utf-8")
+        return path
+
+
+def _build(cls, data: Any, where: str):
+    if dataclasses.is_dataclass(cls):
+        if not isinstance(data, dict):
+            raise ConfigError(f"{where or 'config'}: expected a mapping, got {data!r}")
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = [k for k in data if k not in fields]
+        if unknown:
+            key = unknown[0]
+            close = difflib.get_close_matches(str(key), fields, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; known keys: {', '.join(fields)}"
+            raise ConfigError(f"unknown key {where + '.' if where else ''}{key}{hint}")
+        kwargs = {k: _build(fields[k].type, v, f"{where}.{k}".lstrip(".")) for k, v in data.items()}
+        return cls(**kwargs)
+    return _check_value(cls, data, where)
+
+
+def _check_value(tp, value, where):
+    origin = getattr(tp, "__origin__", None)
+    args = getattr(tp, "__args__", ())
+    if origin is list:
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}: expected a list, got {value!r}")
+        return [_build(args[0], v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if args and type(None) in args:  # X | None
+        if value is None:
+            return None
+        return _check_value(next(a for a in args if a is not type(None)), value, where)
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if tp in (int, float, str, bool) and not (isinstance(value, tp) and not (tp is int and isinstance(value, bool))):
+        raise ConfigError(f"{where}: expected {tp.__name__}, got {value!r}")
+    return value
+
+
+def _set_dotted(data: dict, assignment: str) -> None:
+    """`train.max_steps=10` -> data['train']['max_steps'] = 10 (value parsed as YAML)."""
+    if "=" not in assignment:
+        raise ConfigError(f"override {assignment!r}: expected KEY=VALUE, e.g. train.max_steps=100")
+    key, value = assignment.split("=", 1)
+    *parents, leaf = key.strip().split(".")
+    node = data
+    for p in parents:
+        node = node.setdefault(p, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"override {assignment!r}: {p} is not a section")
+    node[leaf] = yaml.safe_load(value)
+
+
+def from_dict(data: dict) -> Config:
+    return _build(Config, data or {}, "")
+
+
+def load_config(path: str | Path, overrides: list[str] = ()) -> Config:
+    """Read a YAML config (or a model directory's `vidiac.yaml`), apply KEY=VALUE overrides."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / CONFIG_NAME
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: not valid YAML: {e}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of sections")
+    for assignment in overrides:
+        _set_dotted(data, assignment)
+    try:
+        return from_dict(data)
+    except ConfigError as e:
+        raise ConfigError(f"{path}: {e}") from None

@@ -1,0 +1,80 @@
+"""Vietnamese letters: stripping diacritics and the tone-placement convention.
+
+Every restored syllable is one of a small set of base letters carrying at most one
+tone mark, so a table of precomposed letters is all we need; no Unicode database
+lookups on the hot path.
+"""
+import re
+import unicodedata
+
+# Each row: a base vowel followed by its five toned forms (sắc, huyền, hỏi, ngã, nặng).
+_ROWS = [
+    "aáàảãạ", "ăắằẳẵặ", "âấầẩẫậ", "eéèẻẽẹ", "êếềểễệ", "iíìỉĩị",
+    "oóòỏõọ", "ôốồổỗộ", "ơớờởỡợ", "uúùủũụ", "ưứừửữự", "yýỳỷỹỵ",
+]
+_ROWS += [row.upper() for row in _ROWS]
+
+BASE = {}   # toned letter -> (base letter, tone index 0..5)
+TONED = {}  # (base letter, tone index) -> toned letter
+for _row in _ROWS:
+    for _tone, _ch in enumerate(_row):
+        BASE[_ch] = (_row[0], _tone)
+        TONED[(_row[0], _tone)] = _ch
+
+# The letter with every mark removed: ấ -> a, ư -> u, đ -> d.
+_PLAIN = {"ă": "a", "â": "a", "ê": "e", "ô": "o", "ơ": "o", "ư": "u", "đ": "d"}
+_PLAIN.update({k.upper(): v.upper() for k, v in _PLAIN.items()})
+_STRIP_TABLE = {}
+for _ch, (_base, _tone) in BASE.items():
+    _STRIP_TABLE[ord(_ch)] = _PLAIN.get(_base, _base)
+_STRIP_TABLE[ord("đ")] = "d"
+_STRIP_TABLE[ord("Đ")] = "D"
+
+VIETNAMESE_LETTERS = frozenset(BASE) | {"đ", "Đ"} | set("bcdghklmnpqrstvxBCDGHKLMNPQRSTVX")
+
+
+def strip_diacritics(text: str) -> str:
+    """`Đảng ủy xã` -> `Dang uy xa`. Characters outside Vietnamese pass unchanged."""
+    return text.translate(_STRIP_TABLE)
+
+
+def strip_tone(ch: str) -> str:
+    """Remove only the tone mark: `ấ` -> `â`."""
+    return BASE[ch][0] if ch in BASE else ch
+
+
+def normalize(text: str) -> str:
+    """NFC, so that a combining-mark `ề` (e + ̂ + ̀) becomes the single code point."""
+    return unicodedata.normalize("NFC", text)
+
+
+# Open syllables ending in oa, oe, uy (not after q): the only place the two conventions differ.
+# Traditional puts the mark on the first vowel (hòa, khỏe, thủy), modern on the second
+# (hoà, khoẻ, thuỷ). With a final consonant both agree (hoàn, thuyền).
+_WORD = re.compile(r"[^\W\d_]+")
+_PAIRS = {("o", "a"), ("o", "e"), ("u", "y")}
+TONE_STYLES = ("traditional", "modern", "keep")
+
+
+def _place_tone(word: str, traditional: bool) -> str:
+    if len(word) < 2:
+        return word
+    (b1, t1), (b2, t2) = BASE.get(word[-2], (word[-2], 0)), BASE.get(word[-1], (word[-1], 0))
+    if (b1.lower(), b2.lower()) not in _PAIRS or not (t1 or t2) or (t1 and t2):
+        return word
+    before = word[-3].lower() if len(word) > 2 else ""
+    if before in BASE or before == "q":
+        return word
+    tone = t1 or t2
+    pair = TONED[(b1, tone)] + b2 if traditional else b1 + TONED[(b2, tone)]
+    return word[:-2] + pair
+
+
+def set_tone_style(text: str, style: str) -> str:
+    """Place tone marks by one convention: traditional `hòa thủy`, modern `hoà thuỷ`, or keep."""
+    if style == "keep":
+        return text
+    if style not in TONE_STYLES:
+        raise ValueError(f"tone_style must be one of {TONE_STYLES}, not {style!r}")
+    traditional = style == "traditional"
+    return _WORD.sub(lambda m: _place_tone(m.group(0), traditional), text)

@@ -1,0 +1,46 @@
+"""Batches of clean segments -> degraded byte inputs and clean byte labels, on the fly."""
+import random
+
+import torch
+from transformers import ByT5Tokenizer
+
+from vidiac.infer.config import Config
+from vidiac.infer.vietnamese import normalize, set_tone_style
+
+from .noise import Degrader
+
+
+class DegradingCollator:
+    """Degrades each segment anew every time it is drawn, so no two epochs see the same noise.
+
+    Rows that already carry a `source` (the fixed dev and test pairs) are used as they are.
+    """
+
+    def __init__(self, cfg: Config, seed: int):
+        self.tokenizer = ByT5Tokenizer()
+        self.degrade = Degrader(cfg.noise)
+        self.tone_style = cfg.text.tone_style
+        self.max_bytes = cfg.model.max_bytes
+        self.rng = random.Random(seed)
+
+    def pair(self, clean: str, rng: random.Random) -> tuple[str, str]:
+        return self.degrade(set_tone_style(normalize(clean), self.tone_style), rng)
+
+    def __call__(self, rows: list[dict]) -> dict[str, torch.Tensor]:
+        sources, targets = [], []
+        for row in rows:
+            source, target = (row["source"], row["target"]) if "source" in row else self.pair(row["text"], self.rng)
+            sources.append(source)
+            targets.append(target)
+        batch = self.tokenizer(sources, max_length=self.max_bytes, truncation=True, padding=True, return_tensors="pt")
+        labels = self.tokenizer(text_target=targets, max_length=self.max_bytes, truncation=True, padding=True,
+                                return_tensors="pt")["input_ids"]
+        labels[labels == self.tokenizer.pad_token_id] = -100
+        batch["labels"] = labels
+        return batch
+
+
+def fixed_pairs(collator: DegradingCollator, texts: list[str], seed: int) -> dict[str, list[str]]:
+    """Degrade evaluation segments once, each with its own seed, so every run scores the same pairs."""
+    pairs = [collator.pair(t, random.Random(seed + i)) for i, t in enumerate(texts)]
+    return {"source": [s for s, _ in pairs], "target": [t for _, t in pairs]}

@@ -1,0 +1,45 @@
+"""The README.md that travels with a saved model."""
+from datetime import date
+from pathlib import Path
+
+from vidiac.infer.config import Config
+
+
+def write_model_card(directory: Path, cfg: Config, metrics: dict, steps: int, parameters: int) -> None:
+    m, t = cfg.model, cfg.train
+    corpora = ", ".join(f"`{Path(c.path).name}` (weight {c.weight})" for c in t.corpora)
+    evals = "\n".join(f"| {k.removeprefix('eval_')} | {v:.4f} |" for k, v in metrics.items()
+                      if isinstance(v, float) and k.removeprefix("eval_") in ("word_accuracy", "word_accuracy_nocase", "cer", "loss"))
+    (directory / "README.md").write_text(f"""---
+language: vi
+library_name: transformers
+pipeline_tag: text2text-generation
+tags: [vidiac, byt5, diacritics, vietnamese]
+---
+# vidiac diacritic restorer
+
+A byte-level T5 (ByT5 architecture) that restores Vietnamese diacritics in unaccented
+or OCR-degraded text. Load it with `vidiac.infer.Restorer.from_pretrained(this_directory)`
+or run `vidiac-restore -m this_directory FILE`.
+
+- Parameters: {parameters / 1e6:.1f}M (d_model {m.d_model}, {m.num_layers} encoder and
+  {m.num_decoder_layers} decoder layers, {m.num_heads} heads), input window {m.max_bytes} bytes.
+- Trained {date.today().isoformat()}, {steps} steps of batch {t.batch_size * t.grad_accum},
+  from {m.init_from or 'scratch'}, on {corpora}, degraded on the fly
+  (noise weights: strip_all {cfg.noise.strip_all}, strip_some {cfg.noise.strip_some}).
+- Tone placement of its output: {cfg.text.tone_style}.
+- Full training configuration: `vidiac.yaml`.
+
+## Dev-set scores at the end of training
+
+Dev segments degraded with the training noise mix, {t.eval_samples} at most; greedy decoding.
+
+| metric | value |
+|---|---|
+{evals}
+
+## Limits
+
+Trained on legal text and news: it knows formal administrative Vietnamese best. It
+restores marks; it does not correct spelling or OCR errors it was not trained on.
+""", encoding="utf-8")
