@@ -82,7 +82,7 @@ class Restorer:
             batch = batch.to(self.model.device)
             longest = batch["input_ids"].shape[1]
             generated = self.model.generate(**batch, num_beams=num_beams, do_sample=False,
-                                            max_new_tokens=longest + longest // 8 + 8)
+                                            max_length=longest + longest // 8 + 8)
             for i, text in zip(idx, self.tokenizer.batch_decode(generated, skip_special_tokens=True)):
                 outputs[i] = text
         return outputs

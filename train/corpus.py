@@ -67,7 +67,7 @@ def pack_segments(paragraphs: list[str], rng: random.Random, low: int, high: int
     return segments
 
 
-def _read(path: str, max_lines: int | None) -> Dataset:
+def read_lines(path: str, max_lines: int | None = None) -> Dataset:
     if not Path(path).is_file():
         raise FileNotFoundError(f"corpus {path}: no such file (corpus paths are set in the config's train.corpora)")
     split = f"train[:{max_lines}]" if max_lines else "train"
@@ -81,7 +81,7 @@ def build_splits(cfg: Config) -> DatasetDict:
         raise ValueError("train.corpora is empty: list at least one corpus path")
     per_split = {s: [] for s in SPLITS}
     for n, corpus in enumerate(tc.corpora):
-        lines = _read(corpus.path, tc.max_lines)
+        lines = read_lines(corpus.path, tc.max_lines)
 
         def segment(batch, indices):
             rng = random.Random(tc.seed * 1_000_003 + n * 7919 + indices[0])

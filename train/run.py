@@ -35,8 +35,10 @@ def build_model(cfg: Config, tokenizer: ByT5Tokenizer) -> T5ForConditionalGenera
         pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id, decoder_start_token_id=0,
     )
     model = T5ForConditionalGeneration(config)
-    # T5's init gives an untied head logits of scale sqrt(d_model): the first loss is ~140
-    # instead of ~6 and hundreds of steps go to shrinking it. Start it at the right scale.
+    # transformers 5 ties T5's head to the input embedding and, with tie_word_embeddings=False
+    # (the T5 v1.1 / ByT5 recipe), does not rescale the decoder output. T5's init (std 1)
+    # then starts the logits at scale sqrt(d_model): a first loss of ~140 instead of ~6,
+    # and hundreds of steps spent shrinking it.
     torch.nn.init.normal_(model.lm_head.weight, std=m.d_model ** -0.5)
     return model
 
@@ -68,6 +70,8 @@ def training_arguments(cfg: Config, output_dir: Path) -> Seq2SeqTrainingArgument
         bf16=cuda and torch.cuda.is_bf16_supported(), ddp_backend="gloo" if distributed and not cuda else None,
         dataloader_num_workers=tc.dataloader_workers, remove_unused_columns=False,
         report_to="none", disable_tqdm=not sys.stderr.isatty(),
+        # Batches differ in length; each process reads its own share of the ordered stream.
+        accelerator_config={"dispatch_batches": False},
     )
 
 
@@ -77,7 +81,7 @@ def train(cfg: Config, output_dir: Path, resume: bool = False) -> dict[str, floa
     tokenizer = ByT5Tokenizer()
     model = build_model(cfg, tokenizer)
     data = build_splits(cfg)
-    collator = DegradingCollator(cfg, seed=tc.seed)
+    collator = DegradingCollator(cfg, seed=tc.seed + int(os.environ.get("RANK", "0")))
     dev = data["dev"].select(range(min(tc.eval_samples, len(data["dev"]))))
     dev = dev.add_column("source", fixed_pairs(collator, dev["text"], tc.seed)["source"])
     dev = dev.add_column("target", fixed_pairs(collator, dev["text"], tc.seed)["target"])

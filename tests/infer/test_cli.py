@@ -1,0 +1,90 @@
+import io
+import re
+import subprocess
+import sys
+
+import pytest
+
+from vidiac.infer.cli import main, read_text
+from vidiac.infer.vietnamese import normalize
+
+TEXT = "UY BAN NHAN DAN\n\nxa Hoa Binh  2024\n"
+
+
+def _skeleton(text):
+    return re.split(r"\S+", text)
+
+
+def run_cli(args, stdin=b"", capsys=None, monkeypatch=None):
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin)))
+    code = main(args)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_stdin_to_stdout_keeps_layout(tiny_model, capsys, monkeypatch):
+    code, out, err = run_cli(["-m", str(tiny_model)], TEXT.encode(), capsys, monkeypatch)
+    assert code == 0 and _skeleton(out) == _skeleton(TEXT) and out.split()[-1] == "2024"
+
+
+def test_empty_input_gives_empty_output(tiny_model, capsys, monkeypatch):
+    assert run_cli(["-m", str(tiny_model)], b"", capsys, monkeypatch)[:2] == (0, "")
+    assert run_cli(["-m", str(tiny_model)], b" \n\n ", capsys, monkeypatch)[:2] == (0, " \n\n ")
+
+
+def test_file_to_file_and_folder_to_folder(tiny_model, tmp_path, capsys, monkeypatch):
+    src = tmp_path / "in"
+    (src / "sub").mkdir(parents=True)
+    (src / "a.txt").write_text(TEXT, encoding="utf-8")
+    (src / "sub" / "b.txt").write_text("quyet dinh", encoding="utf-8")
+    (src / "skip.pdf").write_bytes(b"%PDF")
+    out_file = tmp_path / "a.out.txt"
+    assert run_cli(["-m", str(tiny_model), str(src / "a.txt"), "-o", str(out_file)], b"", capsys, monkeypatch)[0] == 0
+    assert _skeleton(out_file.read_text(encoding="utf-8")) == _skeleton(TEXT)
+    out_dir = tmp_path / "out"
+    assert run_cli(["-m", str(tiny_model), str(src), "-o", str(out_dir)], b"", capsys, monkeypatch)[0] == 0
+    assert sorted(p.relative_to(out_dir).as_posix() for p in out_dir.rglob("*.txt")) == ["in/a.txt", "in/sub/b.txt"]
+    assert len((out_dir / "in" / "sub" / "b.txt").read_text(encoding="utf-8").split()) == 2
+
+
+def test_not_utf8_names_the_file_and_offset_and_goes_on(tiny_model, tmp_path, capsys, monkeypatch):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes("Hà Nội ".encode() + b"\xff\xfe ok")
+    good = tmp_path / "good.txt"
+    good.write_text("ok", encoding="utf-8")
+    code, _, err = run_cli(["-m", str(tiny_model), str(bad), str(good), "-o", str(tmp_path / "o")], b"", capsys,
+                           monkeypatch)
+    assert code == 2 and f"{bad}: not valid utf-8 at byte 10" in err and "Traceback" not in err
+    assert (tmp_path / "o" / "good.txt").exists() and not (tmp_path / "o" / "bad.txt").exists()
+
+
+def test_windows_1258_is_read_with_the_encoding_option(tiny_model, tmp_path, capsys, monkeypatch):
+    path = tmp_path / "cp.txt"
+    path.write_bytes("Hà Nô\u0323i".encode("cp1258"))  # Windows Vietnamese writes tones as combining marks
+    assert normalize(read_text(path, "cp1258")) == "Hà Nội"
+    code, out, _ = run_cli(["-m", str(tiny_model), "--encoding", "cp1258", str(path)], b"", capsys, monkeypatch)
+    assert code == 0 and len(out.split()) == 2
+
+
+@pytest.mark.parametrize("problem", ["missing", "incomplete"])
+def test_missing_or_incomplete_model_is_a_clear_error(tmp_path, problem, capsys, monkeypatch):
+    model = tmp_path / "model"
+    if problem == "incomplete":
+        model.mkdir()
+        (model / "config.json").write_text("{}")
+    code, _, err = run_cli(["-m", str(model)], b"xa", capsys, monkeypatch)
+    assert code == 2 and str(model) in err and ("no such model directory" if problem == "missing" else "missing") in err
+
+
+def test_missing_input_and_folder_without_output_are_clear(tiny_model, tmp_path, capsys, monkeypatch):
+    code, _, err = run_cli(["-m", str(tiny_model), str(tmp_path / "nope.txt")], b"", capsys, monkeypatch)
+    assert code == 2 and "nope.txt: no such file or folder" in err
+    code, _, err = run_cli(["-m", str(tiny_model), str(tmp_path)], b"", capsys, monkeypatch)
+    assert code == 2 and "need -o OUT" in err
+
+
+def test_console_script_reads_stdin(tiny_model):
+    proc = subprocess.run([sys.executable, "-m", "vidiac.infer.cli", "-m", str(tiny_model)], input=TEXT.encode(),
+                          capture_output=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr.decode()[-2000:]
+    assert _skeleton(proc.stdout.decode()) == _skeleton(TEXT)
