@@ -80,9 +80,10 @@ class Restorer:
             idx = order[b:b + size]
             batch = self.tokenizer([sources[i] for i in idx], return_tensors="pt", padding=True)
             batch = batch.to(self.model.device)
+            # Restored text is longer than its stripped input: ế is 3 bytes where e is 1.
             longest = batch["input_ids"].shape[1]
             generated = self.model.generate(**batch, num_beams=num_beams, do_sample=False,
-                                            max_length=longest + longest // 8 + 8)
+                                            max_length=2 * longest + 8)
             for i, text in zip(idx, self.tokenizer.batch_decode(generated, skip_special_tokens=True)):
                 outputs[i] = text
         return outputs

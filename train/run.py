@@ -4,6 +4,7 @@ The same command runs on CPU (fp32), on one GPU (bf16) and on several under
 `torchrun --nproc_per_node N -m vidiac.train.run CONFIG`.
 """
 import argparse
+import dataclasses
 import math
 import os
 import sys
@@ -80,16 +81,19 @@ def train(cfg: Config, output_dir: Path, resume: bool = False) -> dict[str, floa
     set_seed(tc.seed)
     tokenizer = ByT5Tokenizer()
     model = build_model(cfg, tokenizer)
+    c = model.config  # with init_from, the saved config must describe the checkpoint's shape
+    cfg.model = dataclasses.replace(cfg.model, d_model=c.d_model, d_ff=c.d_ff, num_layers=c.num_layers,
+                                    num_decoder_layers=c.num_decoder_layers, num_heads=c.num_heads, d_kv=c.d_kv)
     data = build_splits(cfg)
     collator = DegradingCollator(cfg, seed=tc.seed + int(os.environ.get("RANK", "0")))
     dev = data["dev"].select(range(min(tc.eval_samples, len(data["dev"]))))
-    dev = dev.add_column("source", fixed_pairs(collator, dev["text"], tc.seed)["source"])
-    dev = dev.add_column("target", fixed_pairs(collator, dev["text"], tc.seed)["target"])
+    pairs = fixed_pairs(collator, dev["text"], tc.seed)
+    dev = dev.add_column("source", pairs["source"]).add_column("target", pairs["target"])
 
     def compute_metrics(pred):
-        preds = [p for p in pred.predictions]
+        # -100 marks padding in labels (and in predictions gathered across processes)
         labels = [[t for t in row if t >= 0] for row in pred.label_ids]
-        preds = [[t for t in row if t >= 0] for row in preds]
+        preds = [[t for t in row if t >= 0] for row in pred.predictions]
         return scores(tokenizer.batch_decode(preds, skip_special_tokens=True),
                       tokenizer.batch_decode(labels, skip_special_tokens=True))
 
