@@ -7,6 +7,7 @@ import math
 import re
 from collections import Counter, defaultdict
 
+from vidiac.infer.chunking import match_case
 from vidiac.infer.vietnamese import strip_diacritics
 
 _TOKEN = re.compile(r"\w+|[^\w\s]", re.UNICODE)
@@ -18,12 +19,6 @@ def _key(token: str) -> str:
     return strip_diacritics(token.lower())
 
 
-def _restore_case(source: str, restored: str) -> str:
-    if source.isupper() and len(source) > 1:
-        return restored.upper()
-    return "".join(r.upper() if s.isupper() else r for s, r in zip(source, restored))
-
-
 def _apply(text: str, restore_tokens) -> str:
     """Restore each line's tokens and put them back where they stood."""
     out = []
@@ -33,7 +28,7 @@ def _apply(text: str, restore_tokens) -> str:
         restored = restore_tokens([t.lower() for t in tokens])
         pieces, last = [], 0
         for (a, b), src, new in zip(spans, tokens, restored):
-            pieces += [line[last:a], _restore_case(src, new)]
+            pieces += [line[last:a], match_case(src, new)]
             last = b
         out.append("".join(pieces) + line[last:])
     return "\n".join(out)

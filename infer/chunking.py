@@ -107,7 +107,7 @@ def _fold(word: str) -> str:
     return strip_diacritics(word).lower()
 
 
-def _match_case(source: str, restored: str) -> str:
+def match_case(source: str, restored: str) -> str:
     """Keep the input's case: OCR and typing keep it, and the model should not change it."""
     if source.isupper():
         return restored.upper()
@@ -120,7 +120,7 @@ def _match_case(source: str, restored: str) -> str:
 def _accept(source: str, restored: str) -> str:
     if not any(c.isalpha() for c in source) or _KEEP_AS_IS.match(source):
         return source  # numbers, punctuation, URLs and e-mail addresses are never rewritten
-    return _match_case(source, restored)
+    return match_case(source, restored)
 
 
 def align_words(source: list[str], output: str) -> list[str]:
