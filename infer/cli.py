@@ -7,6 +7,7 @@ import torch
 from tqdm import tqdm
 
 from .config import ConfigError
+from .legacy import ENCODINGS as LEGACY_ENCODINGS, detect, to_unicode
 from .restorer import ModelDirError, Restorer, default_model_dir
 from .vietnamese import TONE_STYLES
 
@@ -17,16 +18,27 @@ class InputError(Exception):
     """A user input problem, reported in one line without a traceback."""
 
 
-def read_text(path: Path | None, encoding: str) -> str:
+def read_text(path: Path | None, encoding: str, legacy: str = "none") -> str:
     data = sys.stdin.buffer.read() if path is None else path.read_bytes()
     name = "stdin" if path is None else str(path)
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as e:
+        if legacy != "none" and (text := single_byte_legacy(data, legacy)):
+            return text
         raise InputError(f"{name}: not valid {encoding} at byte {e.start} "
                          f"({data[e.start:e.start + 4]!r}); if it is Windows Vietnamese, pass --encoding cp1258") from None
     except LookupError:
         raise InputError(f"unknown encoding {encoding!r}") from None
+
+
+def single_byte_legacy(data: bytes, legacy: str) -> str | None:
+    """TCVN3 and VNI files are single-byte Windows text: read as cp1252, their letters come out right."""
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        return None
+    return text if (detect(text) if legacy == "auto" else legacy) in ("tcvn3", "vni") else None
 
 
 def collect(inputs: list[str]) -> list[tuple[Path, Path]]:
@@ -54,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tone-style", choices=TONE_STYLES,
                         help="tone mark placement: traditional (hòa, thủy), modern (hoà, thuỷ), keep (as the model wrote)")
     parser.add_argument("--encoding", default="utf-8", help="encoding of the inputs (default: utf-8)")
+    parser.add_argument("--legacy", choices=("auto", *LEGACY_ENCODINGS, "none"), default="auto",
+                        help="TCVN3 (.VnTime), VNI or VIQR input is converted to Unicode first; "
+                             "auto (default) detects it per input, none never converts")
     parser.add_argument("--threads", type=int, help="CPU threads for the model (default: torch's choice)")
     args = parser.parse_args(argv)
     try:
@@ -73,7 +88,16 @@ def run(args) -> int:
         args.output is not None and Path(args.output).is_dir())
     if folder_out and not args.output:
         raise InputError("several inputs or a folder need -o OUT, a folder to write into")
-    stdin_text = None if files else read_text(None, args.encoding)
+
+    def load(path: Path | None) -> str:
+        text = read_text(path, args.encoding, args.legacy)
+        legacy = detect(text) if args.legacy == "auto" else None if args.legacy == "none" else args.legacy
+        if legacy:
+            print(f"vidiac-restore: {'stdin' if path is None else path}: converted from {legacy}", file=sys.stderr)
+            text = to_unicode(text, legacy)
+        return text
+
+    stdin_text = None if files else load(None)
     restorer = Restorer.from_pretrained(args.model)
 
     def restore(text: str) -> str:
@@ -85,7 +109,7 @@ def run(args) -> int:
     failed = 0
     for path, rel in tqdm(files, desc="restoring", unit="file", disable=len(files) < 2):
         try:
-            restored = restore(read_text(path, args.encoding))
+            restored = restore(load(path))
         except InputError as e:  # report it, and go on with the other files
             print(f"vidiac-restore: {e}", file=sys.stderr)
             failed += 1
