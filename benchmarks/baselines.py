@@ -1,7 +1,7 @@
 """Classical baselines: identity, most-frequent form, syllable trigram with Viterbi, pyvi.
 
-Each baseline restores a whole document, keeping its whitespace, and sees only the
-stripped text, as pyvi would.
+Each baseline restores a whole document, keeping its whitespace. All but identity strip
+the input first and see only the stripped text, as pyvi would.
 """
 import math
 import re
@@ -34,14 +34,19 @@ def _apply(text: str, restore_tokens) -> str:
     return "\n".join(out)
 
 
-class Identity:
+class Baseline:
+    def restore_many(self, texts: list[str]) -> list[str]:
+        return [self.restore(t) for t in texts]
+
+
+class Identity(Baseline):
     name = "identity"
 
     def restore(self, text: str) -> str:
         return text
 
 
-class MostFrequent:
+class MostFrequent(Baseline):
     """Each stripped syllable becomes its most frequent accented form in training."""
 
     name = "most-frequent form"
@@ -53,7 +58,7 @@ class MostFrequent:
         return _apply(strip_diacritics(text), lambda toks: [self.best.get(_key(t), t) for t in toks])
 
 
-class Trigram:
+class Trigram(Baseline):
     """Syllable trigram LM with stupid backoff; Viterbi over the accented forms seen in training."""
 
     name = "syllable trigram"
@@ -77,6 +82,16 @@ class Trigram:
         self.tri_ctx = Counter()
         for (a, b, _), n in self.tri.items():
             self.tri_ctx[(a, b)] += n
+
+    def seen_share(self, lines) -> float:
+        """Share of the trigrams of `lines` that occur in the training text: how familiar they are."""
+        seen = total = 0
+        for line in lines:
+            seq = [BOS, BOS] + [t.lower() for t in _TOKEN.findall(line)]
+            for tri in zip(seq, seq[1:], seq[2:]):
+                seen += tri in self.tri
+                total += 1
+        return seen / max(total, 1)
 
     def logp(self, a: str, b: str, c: str) -> float:
         n = self.tri.get((a, b, c))
@@ -104,7 +119,7 @@ class Trigram:
         return _apply(strip_diacritics(text), self.decode)
 
 
-class Pyvi:
+class Pyvi(Baseline):
     """pyvi's ViUtils.add_accents on the stripped text; a line it raises on is kept as input."""
 
     name = "pyvi"

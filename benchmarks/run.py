@@ -1,133 +1,268 @@
-"""Accuracy and speed of the model beside classical baselines, on held-out legal text.
+"""Accuracy, speed and memory of a model beside classical baselines, on held-out sets.
 
-    python benchmarks/run.py --model models/default
+    python benchmarks/run.py --model models/default --ocr-pairs ocr-pairs.jsonl
 
-Builds the test documents once from the legal corpus's test split (cached under
-benchmarks/cache/), restores their stripped form with each system, and writes
-benchmarks/RESULTS.md. Baselines are built from the same corpus's training split.
+Builds the held-out sets once from the corpora's test split (the model's split; cached
+in benchmarks/cache/, never committed), builds the baselines from the training split
+(cached too), restores every set with each system in a process of its own
+(benchmarks/measure.py), scores the outputs and writes benchmarks/RESULTS.md.
 """
 import argparse
 import json
+import os
+import pickle
 import platform
-import random
+import resource
+import shlex
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-import torch
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from baselines import Identity, MostFrequent, Pyvi, Trigram  # noqa: E402
-
-from vidiac.infer import Restorer, load_config  # noqa: E402
-from vidiac.infer.vietnamese import normalize, set_tone_style, strip_diacritics  # noqa: E402
-from vidiac.train.corpus import read_lines, split_of  # noqa: E402
-from vidiac.train.metrics import scores  # noqa: E402
-
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+from baselines import MostFrequent, Trigram  # noqa: E402
+from sets import (BenchmarkError, BenchSet, cache_key, clean_documents, synthetic_sets, tesseract_sets,  # noqa: E402
+                  training_lines)
+
+from vidiac.infer import ConfigError, ModelDirError, load_config  # noqa: E402
+from vidiac.infer.restorer import check_model_dir  # noqa: E402
+from vidiac.infer.vietnamese import set_tone_style, strip_diacritics  # noqa: E402
+from vidiac.train.metrics import CATEGORIES, category_accuracy, scores  # noqa: E402
+
+SYSTEMS = ("model", "identity", "most-frequent form", "syllable trigram", "pyvi")
+RARE_PER_MILLION = 100  # a syllable rarer than this in the baselines' training text is rare
 
 
-def test_documents(cfg, corpus: str, count: int, seed: int = 0) -> list[str]:
-    """Consecutive test-split paragraphs packed into documents of about 1-2 KB."""
-    cache = HERE / "cache" / f"{Path(corpus).name}.test{count}.jsonl"
-    if cache.exists():
-        return [json.loads(line) for line in cache.read_text(encoding="utf-8").splitlines()]
-    tc, rng = cfg.train, random.Random(seed)
-    docs, current, size, goal = [], [], 0, rng.randint(1000, 2000)
-    for line in read_lines(corpus)["text"]:
-        line = normalize(line.strip())
-        if not line or split_of(line, tc.dev_per_mille, tc.test_per_mille) != "test" or len(line) > 3000:
-            continue
-        current.append(line)
-        size += len(line)
-        if size >= goal:
-            docs.append("\n".join(current))
-            current, size, goal = [], 0, rng.randint(1000, 2000)
-            if len(docs) == count:
-                break
-    cache.parent.mkdir(exist_ok=True)
-    cache.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs), encoding="utf-8")
-    return docs
-
-
-def train_paragraphs(cfg, corpus: str, max_lines: int | None):
+def baselines(corpora: list[str], cfg, max_lines: int | None, cache_dir: Path) -> tuple[Trigram, dict]:
+    """The trigram and most-frequent baselines, built from the training split once and pickled."""
     tc = cfg.train
-    for line in read_lines(corpus, max_lines)["text"]:
-        line = normalize(line.strip())
-        if line and split_of(line, tc.dev_per_mille, tc.test_per_mille) == "train":
-            yield set_tone_style(line, "traditional")
-
-
-class Model:
-    def __init__(self, path):
-        self.restorer = Restorer.from_pretrained(path)
-        self.name = f"vidiac ({Path(path).name})"
-
-    def restore(self, text: str) -> str:
-        return self.restorer.restore(text)
-
-
-def measure(system, docs: list[str]) -> dict:
-    inputs = [strip_diacritics(d) for d in docs]
+    key = cache_key(*map(Path, corpora), max_lines, tc.dev_per_mille, tc.test_per_mille,
+                    (HERE / "baselines.py").read_text())
+    folder = cache_dir / f"baselines-{key}"
+    pickles = {name: folder / f"{name.replace(' ', '-')}.pkl" for name in ("most-frequent form", "syllable trigram")}
+    if all(p.exists() for p in pickles.values()):
+        with open(pickles["syllable trigram"], "rb") as f:
+            return pickle.load(f), pickles
     start = time.perf_counter()
-    outputs = [system.restore(x) for x in inputs]
-    seconds = time.perf_counter() - start
-    result = scores(outputs, docs)
-    result["chars_per_s"] = sum(map(len, inputs)) / seconds
-    if isinstance(system, Pyvi):
-        result["failed_lines"] = system.failures
+    trigram = Trigram(training_lines(corpora, cfg, max_lines))
+    print(f"baselines built from {trigram.total:,} training syllables in {time.perf_counter() - start:.0f} s",
+          flush=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, system in (("most-frequent form", MostFrequent(trigram.forms)), ("syllable trigram", trigram)):
+        with open(pickles[name], "wb") as f:
+            pickle.dump(system, f, protocol=pickle.HIGHEST_PROTOCOL)
+    return trigram, pickles
+
+
+def page_of(docs: list[str], limit: int) -> str:
+    """Up to `limit` bytes of stripped text, cut at a line end: a page of a scanned report."""
+    lines, size = [], 0
+    for line in strip_diacritics("\n".join(docs)).split("\n"):
+        if lines and size + len(line.encode()) + 1 > limit:
+            break
+        lines.append(line)
+        size += len(line.encode()) + 1
+    return "\n".join(lines)
+
+
+def _busy_cpu_seconds() -> float | None:
+    """CPU seconds the whole machine has been busy, from /proc/stat; None where there is none."""
+    try:
+        with open("/proc/stat") as f:
+            user, nice, system, idle, iowait, irq, softirq, steal = map(int, f.readline().split()[1:9])
+    except OSError:
+        return None
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(system: str, job: dict, threads: int) -> dict:
+    """Run benchmarks/measure.py for one system in a fresh process limited to `threads` threads.
+
+    Also measures how many cores other processes kept busy meanwhile: timings taken beside
+    other work are slower than the hardware allows, and the report says so.
+    """
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    with tempfile.TemporaryDirectory() as tmp:
+        job_path, out_path = Path(tmp) / "job.json", Path(tmp) / "result.json"
+        job_path.write_text(json.dumps({**job, "system": system}, ensure_ascii=False), encoding="utf-8")
+        busy, own = _busy_cpu_seconds(), resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        proc = subprocess.run([sys.executable, str(HERE / "measure.py"), str(job_path), str(out_path)],
+                              env=env, capture_output=True, text=True)
+        wall = time.perf_counter() - start
+        if proc.returncode:
+            raise BenchmarkError(f"{system} failed in benchmarks/measure.py:\n{proc.stderr[-3000:]}")
+        result = json.loads(out_path.read_text(encoding="utf-8"))
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    own_cpu = after.ru_utime + after.ru_stime - own.ru_utime - own.ru_stime
+    result["other_cores"] = None if busy is None else max(0.0, (_busy_cpu_seconds() - busy - own_cpu) / wall)
     return result
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--model", default="models/default")
-    parser.add_argument("--config", default="configs/small.yaml", help="for the corpus paths and the split")
-    parser.add_argument("--docs", type=int, default=100, help="test documents of 1-2 KB")
-    parser.add_argument("--baseline-lines", type=int, help="corpus lines to build baselines from (default: all)")
+    parser.add_argument("--model", default=str(ROOT / "models" / "default"),
+                        help="model directory (its config gives the held-out split)")
+    parser.add_argument("--legal", default=str(ROOT.parent / "shared/corpus/legal.txt.xz"), help="legal corpus")
+    parser.add_argument("--news", default=str(ROOT.parent / "shared/corpus/news.txt.xz"), help="news corpus")
+    parser.add_argument("--ocr-pairs", help="JSONL of {source, target, engine} records from vidiac-ocr-pairs")
+    parser.add_argument("--docs", type=int, default=100, help="held-out documents of 1-2 KB per corpus")
+    parser.add_argument("--baseline-lines", type=int,
+                        help="build the baselines from the first N lines of each corpus (default: all)")
+    parser.add_argument("--page-bytes", type=int, default=4096, help="size of the page timed alone")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--cache", default=str(HERE / "cache"), help="where sets and baselines are cached")
     parser.add_argument("--out", default=str(HERE / "RESULTS.md"))
-    args = parser.parse_args()
-    torch.set_num_threads(2)
-    cfg = load_config(args.config)
-    legal = cfg.train.corpora[0].path
-    docs = test_documents(cfg, legal, args.docs)
-    print(f"{len(docs)} test documents, {sum(map(len, docs))} characters", flush=True)
-    start = time.perf_counter()
-    trigram = Trigram(train_paragraphs(cfg, legal, args.baseline_lines))
-    print(f"baselines built in {time.perf_counter() - start:.0f} s", flush=True)
-    systems = [Model(args.model), Identity(), MostFrequent(trigram.forms), trigram, Pyvi()]
-    rows = []
-    for system in systems:
-        r = measure(system, docs)
-        print(system.name, {k: round(v, 4) for k, v in r.items()}, flush=True)
-        rows.append((system.name, r))
-    write_results(Path(args.out), rows, args, docs)
+    args = parser.parse_args(argv)
+    args.command = shlex.join(["python", "benchmarks/run.py", *(sys.argv[1:] if argv is None else argv)])
+    try:
+        run(args)
+    except (BenchmarkError, ModelDirError, ConfigError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     return 0
 
 
-def write_results(path: Path, rows, args, docs) -> None:
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
-    lines = [
+def run(args) -> None:
+    cfg = load_config(check_model_dir(args.model))
+    cache = Path(args.cache)
+    corpora = {"legal": args.legal, "news": args.news}
+    docs = {name: clean_documents(path, args.docs, cfg, cache) for name, path in corpora.items()}
+    sets = synthetic_sets(docs, cfg) + tesseract_sets(args.ocr_pairs, cfg)
+    for s in sets:
+        print(f"{s.name}: {len(s.sources)} documents {s.note}", flush=True)
+    trigram, pickles = baselines(list(corpora.values()), cfg, args.baseline_lines, cache)
+    job = {"model": args.model, "threads": args.threads, "page": page_of(docs["legal"], args.page_bytes),
+           "sets": {s.name: s.sources for s in sets if s.sources}}
+    results = {}
+    for system in SYSTEMS:
+        results[system] = measure(system, {**job, "pickle": str(pickles.get(system, ""))}, args.threads)
+        print(f"{system}: {sum(results[system]['seconds'].values()):.1f} s", flush=True)
+    rare_below = RARE_PER_MILLION * trigram.total / 1e6
+    scored = {system: {s.name: {**scores(r["outputs"][s.name], s.targets),
+                                **category_accuracy(r["outputs"][s.name], s.targets,
+                                                    lambda w: trigram.uni.get(w, 0) < rare_below)}
+                       for s in sets if s.sources}
+              for system, r in results.items()}
+    familiar = {name: trigram.seen_share(set_tone_style(d, "traditional") for d in ds) for name, ds in docs.items()}
+    Path(args.out).write_text(report(args, cfg, sets, docs, job["page"], results, scored, trigram, familiar),
+                              encoding="utf-8")
+    print(f"wrote {args.out}")
+
+
+def _cpu() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or platform.machine()
+
+
+def _commit() -> str:
+    def git(*a):
+        return subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    return commit + (" with uncommitted changes" if git("status", "--porcelain", "--untracked-files=no") else "")
+
+
+def _shown(path: str) -> str:
+    """A path inside the repository as relative to it, so that reports compare across checkouts."""
+    try:
+        return str(Path(path).resolve().relative_to(ROOT))
+    except ValueError:
+        return path
+
+
+def _name(system: str, args) -> str:
+    return f"vidiac ({Path(args.model).name})" if system == "model" else system
+
+
+def _ratio(value: float, base: float) -> str:
+    return f"{value / base:.2f}" if base else "-"
+
+
+def report(args, cfg, sets: list[BenchSet], docs, page: str, results, scored, trigram, familiar) -> str:
+    model = results["model"]
+    scored_sets = [s for s in sets if s.sources]
+    out = [
         "# Benchmark results", "",
-        f"Generated by `python benchmarks/run.py --model {args.model} --docs {args.docs}"
-        + (f" --baseline-lines {args.baseline_lines}" if args.baseline_lines else "") + "`; do not edit by hand.", "",
-        f"- date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; commit: {commit}; model: `{args.model}`",
-        f"- hardware: {cpu}, {torch.get_num_threads()} threads, CPU only",
-        f"- set: stripped legal text, {len(docs)} held-out documents ({sum(map(len, docs))} characters) from the "
-        "legal corpus's test split; every diacritic removed from the input",
-        "- baselines built from the legal corpus's training split"
-        + (f" (first {args.baseline_lines} lines)" if args.baseline_lines else ""), "",
-        "| system | word accuracy | word accuracy (no case) | CER | chars/s |",
-        "|---|---|---|---|---|",
+        f"Written by `{args.command}`; do not edit by hand.", "",
+        f"- date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; commit: {_commit()}",
+        f"- model: `{_shown(args.model)}`, {model['parameters']:,} parameters, greedy decoding",
+        f"- hardware: {_cpu()}, {os.cpu_count()} cores, CPU only; threads per system: {args.threads}",
+        f"- sets: up to {args.docs} documents of 1-2 KB per corpus, consecutive paragraphs of the model's test split "
+        f"(train.test_per_mille {cfg.train.test_per_mille}), spread over the whole corpus; "
+        f"{len(docs['legal'])} legal, {len(docs['news'])} news",
+        "- baselines built from the training split of both corpora"
+        + (f" (first {args.baseline_lines:,} lines of each)" if args.baseline_lines else "")
+        + f": {trigram.total:,} syllables; of the held-out syllable trigrams, "
+        + ", ".join(f"{familiar[c]:.1%} of {c}" for c in familiar) + " occur there",
+        "",
+        "## Word accuracy", "",
+        "| system | " + " | ".join(s.name for s in scored_sets) + " |",
+        "|---|" + "---|" * len(scored_sets),
     ]
-    for name, r in rows:
-        note = f" ({r['failed_lines']} lines raised)" if "failed_lines" in r else ""
-        lines.append(f"| {name}{note} | {r['word_accuracy']:.4f} | {r['word_accuracy_nocase']:.4f} | "
-                     f"{r['cer']:.4f} | {r['chars_per_s']:,.0f} |")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for system in SYSTEMS:
+        out.append(f"| {_name(system, args)} | " + " | ".join(f"{scored[system][s.name]['word_accuracy']:.4f}"
+                                                             for s in scored_sets) + " |")
+    for s in scored_sets:
+        words = sum(len(t.split()) for t in s.targets)
+        out += ["", f"## {s.name}", "",
+                f"Documents: {len(s.targets)}, characters: {sum(map(len, s.targets)):,}, words: {words:,}."
+                + (f" Note: {s.note}." if s.note else ""), ""]
+        sizes = scored["identity"][s.name]
+        out += ["| system | word accuracy | no case | CER | diacritic errors | "
+                + " | ".join(f"{c} ({sizes[c][1]:,})" for c in CATEGORIES) + " |",
+                "|---|" + "---|" * (4 + len(CATEGORIES))]
+        for system in SYSTEMS:
+            r = scored[system][s.name]
+            failed = results[system]["failures"][s.name]
+            name = _name(system, args) + (f" ({failed} lines raised, kept as input)" if failed else "")
+            cats = [f"{hits / total:.4f}" if total else "-" for hits, total in (r[c] for c in CATEGORIES)]
+            out.append(f"| {name} | {r['word_accuracy']:.4f} | {r['word_accuracy_nocase']:.4f} | {r['cer']:.4f} | "
+                       f"{r['diacritic_error_rate']:.4f} | " + " | ".join(cats) + " |")
+    skipped = [s for s in sets if not s.sources]
+    if skipped:
+        out += ["", "## Skipped sets", ""] + [f"- {s.name}: {s.note}" for s in skipped]
+    chars = sum(len(src) for s in scored_sets for src in s.sources)
+    pyvi = results["pyvi"]
+    speed = {system: chars / sum(r["seconds"].values()) for system, r in results.items()}
+    out += ["", "## Speed and memory", "",
+            f"chars/s: the {chars:,} input characters of all sets over the seconds spent restoring them "
+            "(the model batches each set's documents; the baselines go one document at a time). "
+            f"Page: median of 3 restorations of one page of stripped legal text ({len(page.encode()):,} bytes), "
+            "after the sets. Memory: one fresh process per system; its peak resident memory while loading and "
+            "running the system, above its size after the imports all systems share (torch, transformers: "
+            f"{model['shared_mb']:,.0f} MB). x pyvi: the system's figure over pyvi's. Other load: cores that other "
+            "processes kept busy, on average, while the system ran; above 0 the timings are slower than the hardware "
+            "allows.", "",
+            "| system | chars/s | x pyvi | page (s) | x pyvi | memory (MB) | x pyvi | load (s) | other load (cores) |",
+            "|---|---|---|---|---|---|---|---|---|"]
+    for system, r in results.items():
+        mem, pyvi_mem = r["peak_mb"] - r["shared_mb"], pyvi["peak_mb"] - pyvi["shared_mb"]
+        out.append(f"| {_name(system, args)} | {speed[system]:,.0f} | {_ratio(speed[system], speed['pyvi'])} | "
+                   f"{r['page_s']:.4f} | {_ratio(r['page_s'], pyvi['page_s'])} | {mem:,.0f} | "
+                   f"{_ratio(mem, pyvi_mem)} | {r['load_s']:.2f} | "
+                   + ("-" if r["other_cores"] is None else f"{r['other_cores']:.1f}") + " |")
+    out += ["", "## Metrics", "",
+            "All scores compare NFC text with tone placement folded (hoà = hòa).",
+            "",
+            "- word accuracy: 1 - word edit distance / reference words, case-sensitive; no case: the same, lowercased.",
+            "- CER: character edit distance / reference characters.",
+            "- diacritic errors: of the letters that can carry a mark (vowels, d) and that the character alignment "
+            "pairs with the same base letter, the share with wrong marks; case ignored.",
+            "- categories: the share of reference words of the category that stand exactly in the output's word "
+            "alignment (count of such words in the header). names: capitalised words that do not start a line or "
+            "sentence; uppercase lines: words of lines without lowercase letters; numbers and codes: words with a "
+            "digit, or of two or more capitals outside uppercase lines (UBND); rare syllables: words seen fewer than "
+            f"{RARE_PER_MILLION} times per million syllables of the baselines' training text.",
+            "- pyvi, most-frequent form and syllable trigram see the input with every mark stripped; the model and "
+            "identity see it as degraded."]
+    return "\n".join(out) + "\n"
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """vidiac-restore: restore Vietnamese diacritics in text files, folders or stdin."""
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -8,6 +9,7 @@ from tqdm import tqdm
 
 from .config import ConfigError
 from .legacy import ENCODINGS as LEGACY_ENCODINGS, detect, to_unicode
+from .lexicon import MODES
 from .restorer import ModelDirError, Restorer, default_model_dir
 from .vietnamese import TONE_STYLES
 
@@ -69,6 +71,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--legacy", choices=("auto", *LEGACY_ENCODINGS, "none"), default="auto",
                         help="TCVN3 (.VnTime), VNI or VIQR input is converted to Unicode first; "
                              "auto (default) detects it per input, none never converts")
+    parser.add_argument("--constraint", choices=(*MODES, "none"),
+                        help="skeleton: only marks change (typed or stripped text); ocr: also known OCR "
+                             "misreadings such as x4 -> xã; none: free generation (default: the model's config)")
+    parser.add_argument("--review", action="store_true",
+                        help="write JSON instead of text: the restored text and, per word, input, output, "
+                             "the model's confidence and a flag, so that only uncertain words need a look")
     parser.add_argument("--threads", type=int, help="CPU threads for the model (default: torch's choice)")
     args = parser.parse_args(argv)
     try:
@@ -99,9 +107,15 @@ def run(args) -> int:
 
     stdin_text = None if files else load(None)
     restorer = Restorer.from_pretrained(args.model)
+    if (args.beams or 1) > 1 and (args.constraint or restorer.config.infer.constraint) != "none":
+        raise InputError("--beams needs --constraint none: constrained decoding is greedy")
 
     def restore(text: str) -> str:
-        return restorer.restore_many([text], num_beams=args.beams, tone_style=args.tone_style)[0]
+        restored, words = restorer.review([text], num_beams=args.beams, tone_style=args.tone_style,
+                                          constraint=args.constraint)[0]
+        if args.review:
+            return json.dumps({"text": restored, "words": words}, ensure_ascii=False, indent=1) + "\n"
+        return restored
 
     if not files:
         sys.stdout.write(restore(stdin_text))

@@ -9,7 +9,7 @@ import dataclasses
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -41,12 +41,35 @@ class TextConfig:
 
 @dataclass
 class NoiseConfig:
-    # Relative weights of the degradations; each training segment draws one.
-    strip_all: float = 0.7
+    # Relative weights of the base degradations; each training segment draws one.
+    strip_all: float = 0.7  # typed without a Vietnamese keyboard
     strip_some: float = 0.3
+    latin_ocr: float = 0.7  # OCR without a Vietnamese model
+    vietnamese_ocr: float = 0.3  # OCR with one
+    # The rest are chances and rates, between 0 and 1.
     strip_some_rate: float = 0.5  # share of marked letters stripped in strip_some
+    latin_ocr_rate: float = 0.3  # share of letters with a known misreading that get it, not just lose marks
+    vietnamese_ocr_rate: float = 0.05  # share of vowels, d and known letter groups misread
+    # OCR artefacts beyond the marks, added to segments with an OCR base degradation.
+    insert_delete: float = 0.5  # chance that a segment gets letters dropped and letters inserted
+    insert_delete_rate: float = 0.02  # chance, per letter, of each
+    stray_symbols: float = 0.3  # chance that a segment gets symbols inside words
+    stray_symbols_rate: float = 0.03  # share of its words that get one
+    # Layout, the same in input and target.
     upper_line: float = 0.05  # chance that a line is uppercased (headers), before degradation
     wrap: float = 0.3  # chance that a segment is hard-wrapped at 40-100 characters, as on a page
+    hyphenate: float = 0.1  # chance that a wrapped line ends in a word split by a hyphen
+
+    WEIGHTS: ClassVar[tuple[str, ...]] = ("strip_all", "strip_some", "latin_ocr", "vietnamese_ocr")
+
+    def __post_init__(self):
+        for f in dataclasses.fields(self):
+            value, weight = getattr(self, f.name), f.name in self.WEIGHTS
+            if not 0 <= value <= (float("inf") if weight else 1):
+                expected = "a weight of 0 or more" if weight else "a value between 0 and 1"
+                raise ConfigError(f"noise.{f.name}: expected {expected}, got {value!r}")
+        if not any(getattr(self, w) > 0 for w in self.WEIGHTS):
+            raise ConfigError(f"noise: at least one degradation needs a positive weight ({', '.join(self.WEIGHTS)})")
 
 
 @dataclass
@@ -59,6 +82,10 @@ class Corpus:
 class TrainConfig:
     corpora: list[Corpus] = field(default_factory=list)
     max_lines: int | None = None  # read only the first N lines of each corpus (quick runs)
+    # A segment table (`vidiac-train CONFIG --build-table`): the splits built once where the
+    # corpus is, read in seconds where training runs; at most table_rows training segments.
+    table: str | None = None
+    table_rows: int | None = None
     dev_per_mille: int = 5  # paragraphs whose hash falls here are dev...
     test_per_mille: int = 5  # ...or test; never trained on
     segment_min_bytes: int = 64
@@ -71,14 +98,24 @@ class TrainConfig:
     learning_rate: float = 1e-3
     weight_decay: float = 0.01
     warmup_steps: int = 200
-    lr_scheduler: str = "cosine"
+    lr_scheduler: str = "cosine"  # cosine, linear or constant, after the warmup, to 0 by max_steps or max_minutes
     max_steps: int = 1000
-    max_minutes: float | None = None  # stop cleanly (and save) after this wall-clock time
+    # Wall-clock budget of the whole run: data, training, final evaluation and save.
+    max_minutes: float | None = None
+    reserve_minutes: float = 0.5  # kept for the final evaluation and save (more if evaluations took longer)
     eval_steps: int = 500
     save_steps: int = 500
     logging_steps: int = 50
     save_total_limit: int = 2
     dataloader_workers: int = 0
+    torch_compile: bool = False  # GPU: compile the model; batches are then padded to multiples of 64 bytes
+    lexicon_segments: int = 200_000  # training segments counted for the decoding lexicon
+
+    SCHEDULES: ClassVar[tuple[str, ...]] = ("cosine", "linear", "constant")
+
+    def __post_init__(self):
+        if self.lr_scheduler not in self.SCHEDULES:
+            raise ConfigError(f"train.lr_scheduler: expected one of {', '.join(self.SCHEDULES)}, got {self.lr_scheduler!r}")
 
 
 @dataclass
@@ -86,6 +123,9 @@ class InferConfig:
     batch_size: int = 16
     num_beams: int = 1
     chunk_bytes: int = 384  # inputs are cut at line or sentence boundaries below this
+    # skeleton: output letters are variants of the input's (a -> ấ), words among the forms seen
+    # in training; ocr: also known OCR misreadings (4 -> ã, 1 -> l); none: free generation.
+    constraint: str = "skeleton"
 
 
 @dataclass

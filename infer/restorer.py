@@ -7,6 +7,8 @@ from transformers import ByT5Tokenizer, T5ForConditionalGeneration
 
 from .chunking import Layout, align_words, chunk_text, plan_chunks
 from .config import CONFIG_NAME, Config, ConfigError, load_config
+from .decoding import Row, decode
+from .lexicon import MODES, Lexicon
 from .vietnamese import normalize, set_tone_style
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "default"
@@ -36,10 +38,13 @@ def check_model_dir(path: str | Path) -> Path:
 class Restorer:
     """`Restorer.from_pretrained(path).restore(text)` gives `text` with its diacritics restored."""
 
-    def __init__(self, model: T5ForConditionalGeneration, config: Config):
+    def __init__(self, model: T5ForConditionalGeneration, config: Config, lexicon: Lexicon | None = None):
         self.model = model.eval()
         self.config = config
+        self.lexicon = lexicon or Lexicon({})
         self.tokenizer = ByT5Tokenizer()
+        if config.infer.constraint not in (*MODES, "none"):
+            raise ModelDirError(f"infer.constraint must be one of {(*MODES, 'none')}, not {config.infer.constraint!r}")
 
     @classmethod
     def from_pretrained(cls, path: str | Path | None = None, device: str = "cpu") -> "Restorer":
@@ -52,32 +57,72 @@ class Restorer:
             model = T5ForConditionalGeneration.from_pretrained(path)
         except (OSError, ValueError) as e:
             raise ModelDirError(f"{path}: cannot load the model weights: {e}") from None
-        return cls(model.to(device), config)
+        return cls(model.to(device), config, Lexicon.load(path))
 
-    def restore(self, text: str, num_beams: int | None = None) -> str:
-        return self.restore_many([text], num_beams=num_beams)[0]
+    def restore(self, text: str, **options) -> str:
+        return self.restore_many([text], **options)[0]
 
-    def restore_many(self, texts: list[str], num_beams: int | None = None, tone_style: str | None = None) -> list[str]:
-        """Restore several documents, batching their chunks together."""
+    def restore_many(self, texts: list[str], **options) -> list[str]:
+        """Restore several documents, batching their chunks together (options as `review`)."""
+        return [text for text, _ in self.review(texts, **options)]
+
+    def review(self, texts: list[str], num_beams: int | None = None, tone_style: str | None = None,
+               constraint: str | None = None) -> list[tuple[str, list[dict]]]:
+        """Each document restored, with a record per word: input, output, and the model's confidence.
+
+        `constraint` (default: the config's) is "skeleton" (only marks change, words become
+        forms seen in training), "ocr" (also known OCR misreadings: `x4` -> `xã`) or "none"
+        (free generation, beam search possible; a word that does not align keeps its input and
+        is flagged). A word's confidence is the probability of its least certain choice.
+        """
         cfg = self.config.infer
+        constraint = constraint or cfg.constraint
+        style = tone_style or self.config.text.tone_style
         layouts = [Layout.of(normalize(t), cfg.chunk_bytes) for t in texts]
         jobs = [(d, c) for d, lay in enumerate(layouts) for c in plan_chunks(lay, cfg.chunk_bytes)]
         sources = [chunk_text(layouts[d], c) for d, c in jobs]
-        outputs = self.generate(sources, num_beams or cfg.num_beams)
+        if constraint == "none":
+            outputs = self.generate(sources, num_beams or cfg.num_beams)
+            confidences = [[None] * len(s.split()) for s in sources]
+        else:
+            rows = self.decode(sources, constraint)
+            outputs = [row.text for row in rows]
+            confidences = [row.word_confidence() for row in rows]
         restored = [list(lay.words) for lay in layouts]
-        for (d, (start, end)), out in zip(jobs, outputs):
-            restored[d][start:end] = align_words(layouts[d].words[start:end], out)
-        style = tone_style or self.config.text.tone_style
-        return [set_tone_style(lay.join(words), style) for lay, words in zip(layouts, restored)]
+        records = [[None] * len(lay.words) for lay in layouts]
+        for (d, (start, end)), out, conf in zip(jobs, outputs, confidences):
+            words = layouts[d].words[start:end]
+            aligned = align_words(words, out)
+            restored[d][start:end] = aligned
+            for k, (src, new, c) in enumerate(zip(words, aligned, conf)):
+                fell_back = constraint == "none" and src == new and src not in out.split()
+                records[d][start + k] = {"input": src, "output": set_tone_style(new, style), "confidence": c,
+                                         "flag": "kept input" if fell_back else None}
+        return [(set_tone_style(lay.join(words), style), recs)
+                for lay, words, recs in zip(layouts, restored, records)]
+
+    def decode(self, sources: list[str], mode: str) -> list[Row]:
+        """Constrained greedy decoding of chunk texts (see decoding.py), batched by length."""
+        if mode not in MODES:
+            raise ValueError(f"constraint must be one of {MODES} or 'none', not {mode!r}")
+        rows = [Row(s, self.lexicon, mode) for s in sources]
+        self.passes = 0
+        for idx in self._batches(sources):
+            batch = self.tokenizer([sources[i] for i in idx], return_tensors="pt", padding=True).to(self.model.device)
+            self.passes += decode(self.model, batch["input_ids"], batch["attention_mask"], [rows[i] for i in idx])
+        return rows
+
+    def _batches(self, sources: list[str]):
+        """Indices of `sources` in batches of similar length, so padding stays small."""
+        order = sorted(range(len(sources)), key=lambda i: len(sources[i]))
+        size = self.config.infer.batch_size
+        return [order[b:b + size] for b in range(0, len(order), size)]
 
     @torch.inference_mode()
     def generate(self, sources: list[str], num_beams: int = 1) -> list[str]:
-        """Model outputs for chunk texts, batched by length so padding stays small."""
-        order = sorted(range(len(sources)), key=lambda i: len(sources[i]))
+        """Unconstrained model outputs for chunk texts."""
         outputs = [""] * len(sources)
-        size = self.config.infer.batch_size
-        for b in range(0, len(order), size):
-            idx = order[b:b + size]
+        for idx in self._batches(sources):
             batch = self.tokenizer([sources[i] for i in idx], return_tensors="pt", padding=True)
             batch = batch.to(self.model.device)
             # Restored text is longer than its stripped input: ế is 3 bytes where e is 1.

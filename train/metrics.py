@@ -1,7 +1,20 @@
-"""Task metrics: word accuracy after alignment, and character error rate."""
+"""Task metrics: word accuracy after alignment, character and diacritic error rates, and
+accuracy on categories of words (names, uppercase lines, numbers and codes, rare syllables).
+
+Every metric compares NFC text with tone placement folded, so hoà and hòa are the same word.
+"""
+import re
+from collections.abc import Callable, Iterator
+
 from rapidfuzz.distance import Levenshtein
 
-from vidiac.infer.vietnamese import normalize, set_tone_style
+from vidiac.infer.vietnamese import normalize, set_tone_style, strip_diacritics
+
+# Base letters that can carry a mark: the vowels (tones, hats, horns) and d (đ).
+MARKABLE = frozenset("aeiouyd")
+CATEGORIES = ("names", "uppercase lines", "numbers and codes", "rare syllables")
+_EDGES = re.compile(r"^\W+|\W+$")
+_SENTENCE_END = re.compile(r"[.!?:;…]\W*$")
 
 
 def _fold(text: str) -> str:
@@ -31,9 +44,85 @@ def cer(predictions: list[str], references: list[str]) -> float:
     return errors / max(chars, 1)
 
 
+def aligned_chars(prediction: str, reference: str) -> Iterator[tuple[str, str]]:
+    """(reference char, predicted char) for each reference char the alignment pairs with one."""
+    pred, ref = _fold(prediction), _fold(reference)
+    for tag, p1, p2, r1, r2 in Levenshtein.opcodes(pred, ref):
+        if tag in ("equal", "replace"):  # replace blocks pair characters one to one
+            yield from zip(ref[r1:r2], pred[p1:p2])
+
+
+def diacritic_error_rate(predictions: list[str], references: list[str]) -> float:
+    """Share of alignable letters with the wrong marks.
+
+    A letter is alignable when it can carry a mark and the alignment pairs it with the same
+    base letter (`ố` with `o`, `ơ`, `ộ`...). Case is ignored; a dropped or wholly wrong
+    letter counts in CER, not here.
+    """
+    wrong = letters = 0
+    for pred, ref in zip(predictions, references, strict=True):
+        for r, p in aligned_chars(pred, ref):
+            r, p = r.lower(), p.lower()
+            base = strip_diacritics(r)
+            if base in MARKABLE and strip_diacritics(p) == base:
+                letters += 1
+                wrong += r != p
+    return wrong / max(letters, 1)
+
+
+def token_hits(prediction: str, reference: str) -> list[bool]:
+    """For each whitespace token of the reference: does it stand, exactly, in the prediction?"""
+    pred, ref = _fold(prediction).split(), _fold(reference).split()
+    hits = [False] * len(ref)
+    for tag, _, _, r1, r2 in Levenshtein.opcodes(pred, ref):
+        if tag == "equal":
+            hits[r1:r2] = [True] * (r2 - r1)
+    return hits
+
+
+def token_categories(reference: str, is_rare: Callable[[str], bool]) -> list[set[str]]:
+    """The CATEGORIES of each whitespace token of the reference, in the order of token_hits.
+
+    names: capitalised words (not all capitals) that do not start a line or sentence;
+    uppercase lines: every word of a line with no lowercase letter;
+    numbers and codes: words with a digit, or of two or more capitals outside uppercase lines (UBND);
+    rare syllables: words of letters only for which `is_rare(word.lower())` holds.
+    """
+    out = []
+    for line in _fold(reference).split("\n"):
+        upper = line.isupper()
+        sentence_start = True
+        for token in line.split():
+            core = _EDGES.sub("", token)
+            cats = {"uppercase lines"} if upper else set()
+            if any(c.isdigit() for c in core) or (not upper and len(core) > 1 and core.isupper()):
+                cats.add("numbers and codes")
+            elif core[:1].isupper() and not core.isupper() and not sentence_start:
+                cats.add("names")
+            if core.isalpha() and is_rare(core.lower()):
+                cats.add("rare syllables")
+            out.append(cats)
+            if core:
+                sentence_start = bool(_SENTENCE_END.search(token))
+    return out
+
+
+def category_accuracy(predictions: list[str], references: list[str],
+                      is_rare: Callable[[str], bool]) -> dict[str, tuple[int, int]]:
+    """category -> (reference words restored exactly, reference words in the category)."""
+    counts = {c: [0, 0] for c in CATEGORIES}
+    for pred, ref in zip(predictions, references, strict=True):
+        for hit, cats in zip(token_hits(pred, ref), token_categories(ref, is_rare), strict=True):
+            for c in cats:
+                counts[c][0] += hit
+                counts[c][1] += 1
+    return {c: (hits, total) for c, (hits, total) in counts.items()}
+
+
 def scores(predictions: list[str], references: list[str]) -> dict[str, float]:
     return {
         "word_accuracy": word_accuracy(predictions, references),
         "word_accuracy_nocase": word_accuracy(predictions, references, ignore_case=True),
         "cer": cer(predictions, references),
+        "diacritic_error_rate": diacritic_error_rate(predictions, references),
     }

@@ -1,0 +1,76 @@
+"""Restore every set with one system in a fresh process; time it and read its peak memory.
+
+    python benchmarks/measure.py JOB.json RESULT.json
+
+run.py starts one process per system, so that memory and threads are that system's
+alone. After the imports every system shares (torch, transformers), the process's peak
+resident memory is reset to its current size (Linux /proc/self/clear_refs); the peak
+while loading and running the system, less that size, is the system's memory.
+"""
+import json
+import pickle
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from baselines import Identity, Pyvi  # noqa: E402
+
+from vidiac.infer import Restorer  # noqa: E402
+
+PAGE_REPEATS = 3
+
+
+def status_mb(field: str) -> float:
+    """VmRSS (resident now) or VmHWM (peak resident) of this process, in MB."""
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith(field + ":")) / 1024
+
+
+def load(job: dict):
+    kind = job["system"]
+    if kind == "model":
+        return Restorer.from_pretrained(job["model"])
+    if kind == "identity":
+        return Identity()
+    if kind == "pyvi":
+        return Pyvi()
+    with open(job["pickle"], "rb") as f:  # a baseline run.py built from the training split
+        return pickle.load(f)
+
+
+def main() -> int:
+    job = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
+    torch.set_num_threads(job["threads"])
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")  # the peak resident memory starts again from here
+    shared_mb = status_mb("VmRSS")
+    start = time.perf_counter()
+    system = load(job)
+    load_s = time.perf_counter() - start
+    outputs, seconds, failures = {}, {}, {}
+    for name, sources in job["sets"].items():
+        before = getattr(system, "failures", 0)
+        start = time.perf_counter()
+        outputs[name] = system.restore_many(sources)
+        seconds[name] = time.perf_counter() - start
+        failures[name] = getattr(system, "failures", 0) - before
+    page = []
+    for _ in range(PAGE_REPEATS):
+        start = time.perf_counter()
+        system.restore_many([job["page"]])
+        page.append(time.perf_counter() - start)
+    result = {
+        "outputs": outputs, "seconds": seconds, "failures": failures, "load_s": load_s,
+        "page_s": statistics.median(page), "shared_mb": shared_mb, "peak_mb": status_mb("VmHWM"),
+        "parameters": sum(p.numel() for p in system.model.parameters()) if isinstance(system, Restorer) else None,
+    }
+    Path(sys.argv[2]).write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

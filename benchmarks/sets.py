@@ -1,0 +1,155 @@
+"""The benchmark's text: held-out sets from the corpora's test split, training lines for the baselines.
+
+A synthetic set is a name, a corpus and a degradation of train/noise.py: the training
+Degrader turns each clean document into its source. A Tesseract set holds the records of
+`vidiac-ocr-pairs` for one OCR engine. A set that cannot be built yet keeps its name and
+a note saying why, and the report lists it as skipped.
+"""
+import dataclasses
+import hashlib
+import json
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from vidiac.infer.config import Config
+from vidiac.infer.vietnamese import normalize, set_tone_style
+from vidiac.train.corpus import read_lines, split_of
+from vidiac.train.noise import DEGRADATIONS, Degrader
+
+# (set name, corpus, degradation in train/noise.py). A degradation noise.py lacks skips its set.
+SYNTHETIC = [
+    ("legal, stripped", "legal", "strip_all"),
+    ("news, stripped", "news", "strip_all"),
+    ("legal, partly stripped", "legal", "strip_some"),
+    ("legal, synthetic OCR (eng)", "legal", "latin_ocr"),  # OCR without a Vietnamese model
+    ("legal, synthetic OCR (vie)", "legal", "vietnamese_ocr"),
+]
+FIELDS = ("source", "target", "engine")  # of a vidiac-ocr-pairs record; others are ignored
+OCR_ENGINES = ("eng", "vie")  # Tesseract language models; a pairs file may hold others too
+MAX_PARAGRAPH = 3000  # characters; longer lines are tables or run-together text
+
+
+class BenchmarkError(ValueError):
+    """A benchmark input that is missing or malformed."""
+
+
+@dataclass
+class BenchSet:
+    name: str
+    sources: list[str] = field(default_factory=list)
+    targets: list[str] = field(default_factory=list)
+    note: str = ""  # why the set is empty, or a caveat about its text
+
+
+def cache_key(*parts) -> str:
+    """A short hash of `parts`; a Path stands for its resolved name, size and modification time."""
+    def part(p):
+        return (str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns) if isinstance(p, Path) else p
+    return hashlib.sha1(repr([part(p) for p in parts]).encode()).hexdigest()[:10]
+
+
+def _paragraphs(corpus: str, cfg: Config, split: str, max_lines: int | None = None):
+    tc = cfg.train
+    for line in read_lines(corpus, max_lines)["text"]:
+        line = normalize(line.strip())
+        if line and split_of(line, tc.dev_per_mille, tc.test_per_mille) == split:
+            yield line
+
+
+def clean_documents(corpus: str, count: int, cfg: Config, cache_dir: Path) -> list[str]:
+    """`count` documents of 1-2 KB, each of consecutive test-split paragraphs, spread over the corpus.
+
+    The split is the model's (its config's dev/test shares), so no document was trained on.
+    Read once, then cached in `cache_dir`.
+    """
+    path = Path(corpus)
+    if not path.is_file():
+        raise BenchmarkError(f"corpus {corpus}: no such file")
+    tc = cfg.train
+    key = cache_key(path, tc.dev_per_mille, tc.test_per_mille, count)
+    cache = cache_dir / f"{path.name.split('.')[0]}-test-{count}-{key}.jsonl"
+    if cache.exists():
+        return [json.loads(line) for line in cache.read_text(encoding="utf-8").splitlines()]
+    rng = random.Random(0)
+    docs, current, size, goal = [], [], 0, rng.randint(1000, 2000)
+    for para in _paragraphs(corpus, cfg, "test"):
+        if len(para) > MAX_PARAGRAPH:
+            continue
+        current.append(para)
+        size += len(para)
+        if size >= goal:
+            docs.append("\n".join(current))
+            current, size, goal = [], 0, rng.randint(1000, 2000)
+    if current:
+        docs.append("\n".join(current))
+    if len(docs) > count:  # evenly spaced, so that every part of the corpus is represented
+        docs = [docs[i * len(docs) // count] for i in range(count)]
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    cache.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs), encoding="utf-8")
+    return docs
+
+
+def training_lines(corpora: list[str], cfg: Config, max_lines: int | None):
+    """Training-split paragraphs of each corpus (the first `max_lines` lines of each), tone-folded."""
+    for corpus in corpora:
+        for para in _paragraphs(corpus, cfg, "train", max_lines):
+            yield set_tone_style(para, "traditional")
+
+
+def degradation(name: str, cfg: Config) -> Degrader | None:
+    """The training Degrader drawing only `name` and changing no layout: `(clean, rng) -> (source,
+    target)` with target == clean. None while train/noise.py has no such degradation."""
+    if name not in DEGRADATIONS:
+        return None
+    only = {n: float(n == name) for n in DEGRADATIONS}
+    return Degrader(dataclasses.replace(cfg.noise, upper_line=0.0, wrap=0.0, **only))
+
+
+def synthetic_sets(docs: dict[str, list[str]], cfg: Config) -> list[BenchSet]:
+    """Every SYNTHETIC set over the clean documents of its corpus, seeded per document."""
+    out = []
+    for name, corpus, noise in SYNTHETIC:
+        degrade = degradation(noise, cfg)
+        if degrade is None:
+            out.append(BenchSet(name, note=f"train/noise.py has no degradation {noise!r} yet"))
+            continue
+        pairs = [degrade(clean, random.Random(f"{name}/{i}")) for i, clean in enumerate(docs[corpus])]
+        out.append(BenchSet(name, [s for s, _ in pairs], [t for _, t in pairs]))
+    return out
+
+
+def tesseract_sets(path: str | None, cfg: Config) -> list[BenchSet]:
+    """One set per OCR engine from a JSONL of {"source", "target", "engine"} records."""
+    if path is None:
+        return [BenchSet(f"Tesseract {e} OCR", note="no --ocr-pairs file given (make one with vidiac-ocr-pairs)")
+                for e in OCR_ENGINES]
+    if not Path(path).is_file():
+        raise BenchmarkError(f"--ocr-pairs {path}: no such file")
+    tc = cfg.train
+    by_engine: dict[str, BenchSet] = {}
+    trained_on = {}
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise BenchmarkError(f"{path}:{n}: not JSON: {e}") from None
+        if not (isinstance(record, dict) and all(isinstance(record.get(k), str) for k in FIELDS)):
+            raise BenchmarkError(f"{path}:{n}: expected an object with string fields source, target and engine")
+        engine = record["engine"]
+        s = by_engine.setdefault(engine, BenchSet(f"Tesseract {engine} OCR"))
+        # A record is one paragraph, wrapped; the split's key ignores whitespace, so it is the paragraph's.
+        if split_of(record["target"], tc.dev_per_mille, tc.test_per_mille) != "test":
+            trained_on[engine] = trained_on.get(engine, 0) + 1
+            continue
+        s.sources.append(normalize(record["source"]))
+        s.targets.append(normalize(record["target"]))
+    for engine, s in by_engine.items():
+        if engine in trained_on:
+            s.note = (f"{trained_on[engine]} of {trained_on[engine] + len(s.targets)} records of {path} left out: "
+                      "their text is not in the model's test split (build the pairs with --split test)")
+    for e in OCR_ENGINES:
+        by_engine.setdefault(e, BenchSet(f"Tesseract {e} OCR", note=f"{path} has no record with engine {e!r}"))
+    return [by_engine[e] for e in sorted(by_engine, key=lambda e: (e not in OCR_ENGINES, e))]

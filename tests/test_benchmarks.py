@@ -1,0 +1,120 @@
+"""benchmarks/run.py end to end on a few fixture lines with the tiny model, and its input checks."""
+import importlib.util
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from vidiac.infer import load_config
+from vidiac.infer.vietnamese import strip_diacritics
+from vidiac.train.corpus import split_of
+from vidiac.train.metrics import word_accuracy
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = ROOT / "tests" / "fixtures" / "legal_sample.txt"
+SYSTEMS = ("vidiac", "identity", "most-frequent form", "syllable trigram", "pyvi")
+
+
+def _sets_module():
+    spec = importlib.util.spec_from_file_location("benchmark_sets", ROOT / "benchmarks" / "sets.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def small_corpus(tmp_path: Path) -> Path:
+    """The fixture's first 23 lines: 3 in the tiny model's test split, 20 to build baselines from."""
+    path = tmp_path / "legal.txt"
+    path.write_text("\n".join(FIXTURE.read_text(encoding="utf-8").splitlines()[:23]) + "\n", encoding="utf-8")
+    return path
+
+
+def run_benchmark(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), *args],
+                          cwd=ROOT, capture_output=True, text=True)
+
+
+def row(results: str, section: str, system: str) -> list[str]:
+    body = results.split(f"\n## {section}\n", 1)[1].split("\n## ", 1)[0]
+    line = next(x for x in body.splitlines() if x.startswith(f"| {system}"))
+    return [c.strip() for c in line.strip("|").split("|")]
+
+
+def test_benchmark_writes_every_set_system_and_measure(tiny_model, tmp_path):
+    corpus = small_corpus(tmp_path)
+    tc = load_config(tiny_model).train
+    lines = corpus.read_text(encoding="utf-8").splitlines()
+    held_out = [x for x in lines if split_of(x, tc.dev_per_mille, tc.test_per_mille) == "test"]
+    trained = next(x for x in lines if split_of(x, tc.dev_per_mille, tc.test_per_mille) == "train")
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text("".join(json.dumps({"source": strip_diacritics(t), "target": t, "engine": "eng"}) + "\n"
+                             for t in [*held_out, trained]), encoding="utf-8")
+    out = tmp_path / "RESULTS.md"
+    done = run_benchmark("--model", str(tiny_model), "--legal", str(corpus), "--news", str(corpus),
+                         "--ocr-pairs", str(pairs), "--docs", "2", "--page-bytes", "200", "--threads", "1",
+                         "--cache", str(tmp_path / "cache"), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    results = out.read_text(encoding="utf-8")
+    assert results.startswith("# Benchmark results\n\nWritten by `python benchmarks/run.py --model")
+
+    cached = next((tmp_path / "cache").glob("legal-test-*.jsonl"))
+    docs = [json.loads(x) for x in cached.read_text(encoding="utf-8").splitlines()]
+    assert docs and "\n".join(docs).split("\n") == held_out
+    for section in ("legal, stripped", "news, stripped", "legal, partly stripped",
+                    "legal, synthetic OCR (eng)", "legal, synthetic OCR (vie)", "Tesseract eng OCR"):
+        cells = {system: row(results, section, system) for system in SYSTEMS}
+        assert all(len(c) == 9 for c in cells.values())
+    # Identity scores what the input itself scores; pyvi and the trigram restore something.
+    stripped = float(row(results, "legal, stripped", "identity")[1])
+    assert stripped == pytest.approx(word_accuracy([strip_diacritics(d) for d in docs], docs), abs=1e-4)
+    assert float(row(results, "legal, stripped", "pyvi")[1]) > stripped
+    assert float(row(results, "Tesseract eng OCR", "identity")[1]) == pytest.approx(
+        word_accuracy([strip_diacritics(t) for t in held_out], held_out), abs=1e-4)
+    assert f"1 of {len(held_out) + 1} records of {pairs} left out" in results
+    assert re.search(r"- Tesseract vie OCR: .* has no record with engine 'vie'", results)
+
+    speed = results.split("## Speed and memory", 1)[1]
+    for system in SYSTEMS:
+        chars_per_s, ratio, page_s = row("\n## s\n" + speed, "s", system)[1:4]
+        assert float(chars_per_s.replace(",", "")) > 0 and float(page_s) >= 0
+    # The report holds scores, never the documents' text (the news corpus is not ours to publish).
+    assert not any(line in results for line in held_out)
+
+
+def test_benchmark_reports_a_missing_corpus_without_a_traceback(tiny_model, tmp_path):
+    done = run_benchmark("--model", str(tiny_model), "--legal", str(tmp_path / "nope.txt"),
+                         "--out", str(tmp_path / "R.md"), "--cache", str(tmp_path))
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"error: corpus {tmp_path / 'nope.txt'}: no such file"
+    assert not (tmp_path / "R.md").exists()
+
+
+@pytest.mark.parametrize("line, message", [
+    ("{not json", "pairs.jsonl:2: not JSON"),
+    ('{"source": "a", "target": "b"}',
+     "pairs.jsonl:2: expected an object with string fields source, target and engine"),
+])
+def test_malformed_ocr_pairs_name_file_and_line(tmp_path, line, message):
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text('{"source": "a", "target": "b", "engine": "eng"}\n' + line + "\n", encoding="utf-8")
+    sets = _sets_module()
+    with pytest.raises(sets.BenchmarkError, match=re.escape(message)):
+        sets.tesseract_sets(str(pairs), load_config(ROOT / "configs" / "tiny.yaml"))
+
+
+def test_without_ocr_pairs_the_tesseract_sets_are_listed_as_skipped():
+    sets = _sets_module().tesseract_sets(None, load_config(ROOT / "configs" / "tiny.yaml"))
+    assert [(s.name, s.sources) for s in sets] == [("Tesseract eng OCR", []), ("Tesseract vie OCR", [])]
+    assert all("--ocr-pairs" in s.note for s in sets)
+
+
+def test_a_degradation_noise_py_lacks_skips_its_set_with_a_note(monkeypatch):
+    sets = _sets_module()
+    monkeypatch.setattr(sets, "SYNTHETIC", [("legal, stripped", "legal", "strip_all"), ("later", "legal", "not_yet")])
+    cfg = load_config(ROOT / "configs" / "tiny.yaml")
+    built = sets.synthetic_sets({"legal": ["Đảng ủy xã Hòa Bình"]}, cfg)
+    assert built[0].sources == ["Dang uy xa Hoa Binh"] and built[0].targets == ["Đảng ủy xã Hòa Bình"]
+    assert built[1].sources == [] and "no degradation 'not_yet'" in built[1].note

@@ -1,0 +1,127 @@
+"""A character-level model of one OCR engine's errors, fitted from (OCR, clean) pairs, and a
+sampler that corrupts clean text the same way.
+
+Each clean character becomes an output string: itself, another character, nothing (a
+deletion), or several characters (what the engine inserted after a character rides on it:
+`m` -> `rn`). Outputs are counted per context (previous character, character, next
+character). A context's counts get PRIOR pseudo-counts spread as the character's own
+distribution, so a rare context leans on the character alone, and a character never seen
+in fitting is always kept. Lines are fitted and corrupted one by one; line breaks stay.
+
+OCR errors cluster: most paragraphs of a good page come out clean, a faint page is wrong
+everywhere. So each fitted paragraph also gives a severity (its errors over those the
+model expects there), and the sampler scales every change probability of a text by a
+severity drawn from these.
+"""
+import json
+import random
+from bisect import bisect_left
+from collections import Counter, defaultdict
+from itertools import accumulate
+from pathlib import Path
+
+from rapidfuzz.distance import Levenshtein
+
+from vidiac.infer.vietnamese import normalize
+
+PRIOR = 5.0
+
+
+def emissions(clean: str, ocr: str) -> list[str]:
+    """What each character of `clean` became in `ocr`: ("hòa", "hoa") -> ["h", "o", "a"]."""
+    out = list(clean)
+    lead = ""  # what the engine put before the first character
+    for tag, i1, i2, j1, j2 in Levenshtein.opcodes(clean, ocr):
+        if tag == "replace":  # one for one
+            out[i1:i2] = ocr[j1:j2]
+        elif tag == "delete":
+            out[i1:i2] = [""] * (i2 - i1)
+        elif tag == "insert" and i1:
+            out[i1 - 1] += ocr[j1:j2]
+        elif tag == "insert":
+            lead = ocr[j1:j2]
+    if out:
+        out[0] = lead + out[0]
+    return out
+
+
+def _context(line: str, i: int) -> tuple[str, str, str]:
+    return line[i - 1] if i else "", line[i], line[i + 1] if i + 1 < len(line) else ""
+
+
+class ConfusionModel:
+    def __init__(self, chars: dict[str, Counter], contexts: dict[tuple[str, str, str], Counter],
+                 severities: list[float] = (1.0,)):
+        self.chars, self.contexts, self.severities = chars, contexts, list(severities)
+        self._cache = {}
+
+    @classmethod
+    def fit(cls, pairs) -> "ConfusionModel":
+        """From (OCR text, clean text) pairs whose lines correspond one to one."""
+        chars, contexts = defaultdict(Counter), defaultdict(Counter)
+        blocks = []
+        for n, (ocr, clean) in enumerate(pairs):
+            ocr_lines, clean_lines = normalize(ocr).split("\n"), normalize(clean).split("\n")
+            if len(ocr_lines) != len(clean_lines):
+                raise ValueError(f"pair {n}: {len(ocr_lines)} OCR lines for {len(clean_lines)} clean lines")
+            block = [(c, emissions(c, o)) for o, c in zip(ocr_lines, clean_lines)]
+            for c, outs in block:
+                for i, out in enumerate(outs):
+                    chars[c[i]][out] += 1
+                    contexts[_context(c, i)][out] += 1
+            blocks.append(block)
+        model = cls(dict(chars), dict(contexts))
+        ratios = []  # (severity, expected errors) per block
+        for block in blocks:
+            expected = sum(model.distribution(*_context(c, i))[0] for c, outs in block for i in range(len(c)))
+            if expected:
+                ratios.append((sum(out != ch for c, outs in block for ch, out in zip(c, outs)) / expected, expected))
+        if ratios:  # percentiles weighted by expected errors, so that the sampled CER matches the pairs'
+            ratios.sort()
+            cum = list(accumulate(w for _, w in ratios))
+            model.severities = [round(ratios[min(bisect_left(cum, cum[-1] * q / 100), len(ratios) - 1)][0], 4)
+                                for q in range(101)]
+        return model
+
+    def save(self, path: str | Path) -> None:
+        data = {"severities": self.severities, "chars": self.chars,
+                "contexts": [[*key, counts] for key, counts in self.contexts.items()]}
+        Path(path).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: str | Path) -> "ConfusionModel":
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            return cls({c: Counter(n) for c, n in data["chars"].items()},
+                       {(p, c, x): Counter(n) for p, c, x, n in data["contexts"]}, data["severities"])
+        except FileNotFoundError:
+            raise ValueError(f"{path}: no such confusion model") from None
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
+            raise ValueError(f"{path}: not a confusion model written by ConfusionModel.save") from None
+
+    def distribution(self, prev: str, ch: str, nxt: str) -> tuple[float, list[str], list[float]]:
+        """P(changed), and the outputs other than `ch` with cumulative weights."""
+        key = (prev, ch, nxt)
+        if key not in self._cache:
+            own = self.chars.get(ch, Counter())
+            total = sum(own.values())
+            weights = Counter({out: PRIOR * n / total for out, n in own.items()})
+            weights.update(self.contexts.get(key, Counter()))
+            changes = [out for out in weights if out != ch]
+            all_weight = sum(weights.values())
+            change = 1.0 - weights[ch] / all_weight if all_weight else 0.0
+            self._cache[key] = change, changes, list(accumulate(weights[out] for out in changes))
+        return self._cache[key]
+
+
+def apply(text: str, rng: random.Random, model: ConfusionModel) -> str:
+    """`text` as the fitted engine might read it; line breaks are kept."""
+    severity = rng.choice(model.severities)
+    lines = []
+    for line in text.split("\n"):
+        out = []
+        for i, ch in enumerate(line):
+            change, changes, cum = model.distribution(*_context(line, i))
+            out.append(rng.choices(changes, cum_weights=cum)[0] if rng.random() < change * severity else ch)
+        lines.append("".join(out))
+    return "\n".join(lines)
