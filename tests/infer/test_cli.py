@@ -88,3 +88,23 @@ def test_console_script_reads_stdin(tiny_model):
                           capture_output=True, timeout=300)
     assert proc.returncode == 0, proc.stderr.decode()[-2000:]
     assert _skeleton(proc.stdout.decode()) == _skeleton(TEXT)
+
+
+def test_review_writes_json_per_word(tiny_model, capsys, monkeypatch):
+    import json
+    code, out, _ = run_cli(["-m", str(tiny_model), "--review"], TEXT.encode(), capsys, monkeypatch)
+    review = json.loads(out)
+    assert code == 0 and _skeleton(review["text"]) == _skeleton(TEXT)
+    assert [w["input"] for w in review["words"]] == TEXT.split()
+    assert all(0 < w["confidence"] <= 1 for w in review["words"])
+
+
+@pytest.mark.parametrize("constraint", ["skeleton", "ocr", "none"])
+def test_every_constraint_keeps_the_layout(tiny_model, capsys, monkeypatch, constraint):
+    code, out, _ = run_cli(["-m", str(tiny_model), "--constraint", constraint], TEXT.encode(), capsys, monkeypatch)
+    assert code == 0 and _skeleton(out) == _skeleton(TEXT) and out.split()[-1] == "2024"
+
+
+def test_beams_with_constrained_decoding_is_a_clear_error(tiny_model, capsys, monkeypatch):
+    code, out, err = run_cli(["-m", str(tiny_model), "--beams", "4"], TEXT.encode(), capsys, monkeypatch)
+    assert code == 2 and out == "" and "--constraint none" in err and "Traceback" not in err
