@@ -16,25 +16,35 @@ class DegradingCollator:
     Rows that already carry a `source` (the fixed dev and test pairs) are used as they are.
     """
 
-    def __init__(self, cfg: Config, seed: int):
+    def __init__(self, cfg: Config, seed: int, pad_to_multiple_of: int | None = None):
         self.tokenizer = ByT5Tokenizer()
         self.degrade = Degrader(cfg.noise)
         self.tone_style = cfg.text.tone_style
         self.max_bytes = cfg.model.max_bytes
+        self.pad_to_multiple_of = pad_to_multiple_of  # few distinct shapes, so a compiled model rarely recompiles
+        self.seed, self.worker_seed = seed, None
         self.rng = random.Random(seed)
 
     def pair(self, clean: str, rng: random.Random) -> tuple[str, str]:
         return self.degrade(set_tone_style(normalize(clean), self.tone_style), rng)
 
+    def _rng(self) -> random.Random:
+        # Each data-loader worker starts as a copy of this collator: left alone, all would draw the same noise.
+        worker = torch.utils.data.get_worker_info()
+        if worker is not None and self.worker_seed != worker.seed:
+            self.worker_seed, self.rng = worker.seed, random.Random(f"{self.seed}-{worker.seed}")
+        return self.rng
+
     def __call__(self, rows: list[dict]) -> dict[str, torch.Tensor]:
         sources, targets = [], []
+        rng = self._rng()
         for row in rows:
-            source, target = (row["source"], row["target"]) if "source" in row else self.pair(row["text"], self.rng)
+            source, target = (row["source"], row["target"]) if "source" in row else self.pair(row["text"], rng)
             sources.append(source)
             targets.append(target)
-        batch = self.tokenizer(sources, max_length=self.max_bytes, truncation=True, padding=True, return_tensors="pt")
-        labels = self.tokenizer(text_target=targets, max_length=self.max_bytes, truncation=True, padding=True,
-                                return_tensors="pt")["input_ids"]
+        shape = dict(max_length=self.max_bytes, truncation=True, padding=True, pad_to_multiple_of=self.pad_to_multiple_of)
+        batch = self.tokenizer(sources, **shape, return_tensors="pt")
+        labels = self.tokenizer(text_target=targets, **shape, return_tensors="pt")["input_ids"]
         labels[labels == self.tokenizer.pad_token_id] = -100
         batch["labels"] = labels
         return batch

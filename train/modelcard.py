@@ -1,4 +1,5 @@
 """The README.md that travels with a saved model."""
+import dataclasses
 from datetime import date
 from pathlib import Path
 
@@ -8,6 +9,8 @@ from vidiac.infer.config import Config
 def write_model_card(directory: Path, cfg: Config, metrics: dict, steps: int, parameters: int) -> None:
     m, t = cfg.model, cfg.train
     corpora = ", ".join(f"`{Path(c.path).name}` (weight {c.weight})" for c in t.corpora)
+    # Weights and chances; the rates are only read where their degradation is drawn.
+    noise = ", ".join(f"{k} {v}" for k, v in dataclasses.asdict(cfg.noise).items() if v and not k.endswith("_rate"))
     evals = "\n".join(f"| {k.removeprefix('eval_')} | {v:.4f} |" for k, v in metrics.items()
                       if isinstance(v, float) and k.removeprefix("eval_") in ("word_accuracy", "word_accuracy_nocase", "cer", "loss"))
     (directory / "README.md").write_text(f"""---
@@ -26,7 +29,7 @@ or run `vidiac-restore -m this_directory FILE`.
   {m.num_decoder_layers} decoder layers, {m.num_heads} heads), input window {m.max_bytes} bytes.
 - Trained {date.today().isoformat()}, {steps} steps of batch {t.batch_size * t.grad_accum},
   from {m.init_from or 'scratch'}, on {corpora}, degraded on the fly
-  (noise weights: strip_all {cfg.noise.strip_all}, strip_some {cfg.noise.strip_some}).
+  (noise: {noise}).
 - Tone placement of its output: {cfg.text.tone_style}.
 - Full training configuration: `vidiac.yaml`.
 

@@ -7,7 +7,9 @@ import pytest
 
 from tests.conftest import FIXTURE, TINY, tiny_config
 from vidiac.infer import Restorer, load_config
+from vidiac.infer.lexicon import Lexicon
 from vidiac.infer.restorer import check_model_dir
+from vidiac.infer.vietnamese import set_tone_style
 from vidiac.train.run import main, train
 
 
@@ -16,7 +18,11 @@ def test_tiny_model_trains_saves_and_restores(tiny_model):
     assert load_config(tiny_model).model.d_model == 32
     shards = list(tiny_model.glob("*.safetensors"))
     assert shards and all(p.stat().st_size <= 15_000_000 for p in shards)
-    assert "word_accuracy" in (tiny_model / "README.md").read_text(encoding="utf-8")
+    card = (tiny_model / "README.md").read_text(encoding="utf-8")
+    assert "word_accuracy" in card and "latin_ocr 0.7" in card and "insert_delete 0.5" in card
+    assert "strip_some_rate" not in card  # rates are the config's detail, not the mix
+    forms = [f for fs in Lexicon.load(tiny_model).forms.values() for f in fs]  # counted from the training split
+    assert forms and all(set_tone_style(f, "traditional") == f for f in forms)  # placed as the targets are (hòa)
     text = "UY BAN NHAN DAN xa\n\n  Hoa Binh 2024  "
     restored = Restorer.from_pretrained(tiny_model).restore(text)
     # an untrained model writes nonsense, but never loses a line, a number or a space
