@@ -98,7 +98,8 @@ def training_arguments(cfg: Config, output_dir: Path) -> Seq2SeqTrainingArgument
         save_strategy="steps", save_steps=tc.save_steps, save_total_limit=tc.save_total_limit,
         predict_with_generate=True, generation_max_length=cfg.model.max_bytes + 16, generation_num_beams=1,
         bf16=cuda and torch.cuda.is_bf16_supported(), ddp_backend="gloo" if distributed and not cuda else None,
-        dataloader_num_workers=tc.dataloader_workers, remove_unused_columns=False, torch_compile=tc.torch_compile,
+        dataloader_num_workers=tc.dataloader_workers, dataloader_pin_memory=cuda,
+        remove_unused_columns=False, torch_compile=tc.torch_compile,
         report_to="none", disable_tqdm=not sys.stderr.isatty(),
         # Batches differ in length; each process reads its own share of the ordered stream.
         accelerator_config={"dispatch_batches": False},

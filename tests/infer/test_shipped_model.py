@@ -6,8 +6,9 @@ from vidiac.infer.restorer import DEFAULT_MODEL, check_model_dir
 from vidiac.train.metrics import word_accuracy
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
-# The stripped sample itself scores 0.176 and the shipped CPU model 0.257: it must beat the input.
-ACCURACY_FLOOR = 0.2
+# The stripped sample itself scores 0.176; the shipped CPU model, decoding constrained to the
+# lexicon's forms, 0.739. A regression in the model, the lexicon or decoding falls below this.
+ACCURACY_FLOOR = 0.65
 
 
 def test_shipped_model_is_complete_and_sharded_small():
