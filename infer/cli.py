@@ -14,6 +14,7 @@ from .restorer import ModelDirError, Restorer, default_model_dir
 from .vietnamese import TONE_STYLES
 
 SUFFIXES = (".txt",)
+BLOCK_CHARS = 200_000  # a long document is restored a block of lines at a time: memory stays flat
 
 
 class InputError(Exception):
@@ -32,6 +33,16 @@ def read_text(path: Path | None, encoding: str, legacy: str = "none") -> str:
                          f"({data[e.start:e.start + 4]!r}); if it is Windows Vietnamese, pass --encoding cp1258") from None
     except LookupError:
         raise InputError(f"unknown encoding {encoding!r}") from None
+
+
+def blocks(text: str, size: int):
+    """`text` cut after line breaks into pieces of about `size` characters that join back exactly."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start + size)
+        end = len(text) if end < 0 else end + 1
+        yield text[start:end]
+        start = end
 
 
 def single_byte_legacy(data: bytes, legacy: str) -> str | None:
@@ -111,11 +122,15 @@ def run(args) -> int:
         raise InputError("--beams needs --constraint none: constrained decoding is greedy")
 
     def restore(text: str) -> str:
-        restored, words = restorer.review([text], num_beams=args.beams, tone_style=args.tone_style,
-                                          constraint=args.constraint)[0]
+        restored, words = [], []
+        for block in blocks(text, BLOCK_CHARS):
+            out, records = restorer.review([block], num_beams=args.beams, tone_style=args.tone_style,
+                                           constraint=args.constraint)[0]
+            restored.append(out)
+            words += records if args.review else []
         if args.review:
-            return json.dumps({"text": restored, "words": words}, ensure_ascii=False, indent=1) + "\n"
-        return restored
+            return json.dumps({"text": "".join(restored), "words": words}, ensure_ascii=False, indent=1) + "\n"
+        return "".join(restored)
 
     if not files:
         sys.stdout.write(restore(stdin_text))

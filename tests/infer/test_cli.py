@@ -108,3 +108,13 @@ def test_every_constraint_keeps_the_layout(tiny_model, capsys, monkeypatch, cons
 def test_beams_with_constrained_decoding_is_a_clear_error(tiny_model, capsys, monkeypatch):
     code, out, err = run_cli(["-m", str(tiny_model), "--beams", "4"], TEXT.encode(), capsys, monkeypatch)
     assert code == 2 and out == "" and "--constraint none" in err and "Traceback" not in err
+
+
+def test_long_input_is_restored_a_block_of_lines_at_a_time(tiny_model, capsys, monkeypatch):
+    from vidiac.infer import cli
+    text = "".join(f"Dong {i} cua bao cao\n" + ("\n" if i % 3 == 0 else "") for i in range(40)) + "het"
+    assert "".join(cli.blocks(text, 50)) == text and len(list(cli.blocks(text, 50))) > 5
+    monkeypatch.setattr(cli, "BLOCK_CHARS", 50)
+    code, out, _ = run_cli(["-m", str(tiny_model)], text.encode(), capsys, monkeypatch)
+    assert code == 0 and _skeleton(out) == _skeleton(text)
+    assert [w for w in out.split() if w.isdigit()] == [str(i) for i in range(40)]
