@@ -6,6 +6,7 @@ from pathlib import Path
 
 import torch
 from tqdm import tqdm
+from transformers.utils import logging as hf_logging
 
 from .config import ConfigError
 from .legacy import ENCODINGS as LEGACY_ENCODINGS, detect, to_unicode
@@ -100,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args) -> int:
+    hf_logging.disable_progress_bar()  # a bar for loading 4 MB of weights is noise on a clerk's terminal
     if args.threads:
         torch.set_num_threads(args.threads)
     files = collect(args.inputs)
