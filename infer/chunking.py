@@ -14,7 +14,8 @@ from .vietnamese import strip_diacritics
 
 _SPLIT = re.compile(r"(\s+)")
 _SENTENCE_END = re.compile(r"[.!?;:…]['\")\]]*$")
-_KEEP_AS_IS = re.compile(r"^(?:\W*(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+\.[\w.-]+\W*)$", re.IGNORECASE)
+# URLs and e-mail addresses: never restored, and never degraded in training.
+KEEP_AS_IS = re.compile(r"^(?:\W*(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+\.[\w.-]+\W*)$", re.IGNORECASE)
 
 
 @dataclass
@@ -118,7 +119,7 @@ def match_case(source: str, restored: str) -> str:
 
 
 def _accept(source: str, restored: str) -> str:
-    if not any(c.isalpha() for c in source) or _KEEP_AS_IS.match(source):
+    if not any(c.isalpha() for c in source) or KEEP_AS_IS.match(source):
         return source  # numbers, punctuation, URLs and e-mail addresses are never rewritten
     return match_case(source, restored)
 

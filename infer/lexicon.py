@@ -5,6 +5,7 @@ training saw for it (`quan` -> `quan`, `quản`, `quân`, `quần`). Restoring `
 means choosing among real words, never inventing `quẩn̉`; a word training never saw is
 restored letter by letter.
 """
+import functools
 import itertools
 import json
 from pathlib import Path
@@ -27,6 +28,7 @@ for _clean, _readings in LATIN_OCR.items():
             _READ_AS[_r] = _READ_AS.get(_r, ()) + (strip_diacritics(_clean),)
 
 
+@functools.cache  # called for every input character of every chunk
 def options(ch: str, mode: str) -> tuple[str, ...]:
     """What the output may hold where the input holds `ch`: `ch` itself first, then its variants."""
     plain = (strip_diacritics(ch),) + (_READ_AS.get(ch, ()) if mode == "ocr" else ())

@@ -15,6 +15,18 @@ DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "default"
 WEIGHTS = ("model.safetensors", "model.safetensors.index.json")
 
 
+def batches(texts: list[str], size: int) -> list[list[int]]:
+    """Indices of `texts` in batches of similar length, `size` at a time, so padding stays small."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    return [order[b:b + size] for b in range(0, len(order), size)]
+
+
+def max_new_tokens(longest: int) -> int:
+    """Output budget of free generation for inputs of `longest` tokens: restored text is longer
+    than its stripped input (ế is 3 bytes where e is 1)."""
+    return 2 * longest + 7
+
+
 class ModelDirError(RuntimeError):
     """A model directory that is missing or incomplete."""
 
@@ -107,28 +119,20 @@ class Restorer:
             raise ValueError(f"constraint must be one of {MODES} or 'none', not {mode!r}")
         rows = [Row(s, self.lexicon, mode) for s in sources]
         self.passes = 0
-        for idx in self._batches(sources):
+        for idx in batches(sources, self.config.infer.batch_size):
             batch = self.tokenizer([sources[i] for i in idx], return_tensors="pt", padding=True).to(self.model.device)
             self.passes += decode(self.model, batch["input_ids"], batch["attention_mask"], [rows[i] for i in idx])
         return rows
-
-    def _batches(self, sources: list[str]):
-        """Indices of `sources` in batches of similar length, so padding stays small."""
-        order = sorted(range(len(sources)), key=lambda i: len(sources[i]))
-        size = self.config.infer.batch_size
-        return [order[b:b + size] for b in range(0, len(order), size)]
 
     @torch.inference_mode()
     def generate(self, sources: list[str], num_beams: int = 1) -> list[str]:
         """Unconstrained model outputs for chunk texts."""
         outputs = [""] * len(sources)
-        for idx in self._batches(sources):
+        for idx in batches(sources, self.config.infer.batch_size):
             batch = self.tokenizer([sources[i] for i in idx], return_tensors="pt", padding=True)
             batch = batch.to(self.model.device)
-            # Restored text is longer than its stripped input: ế is 3 bytes where e is 1.
-            longest = batch["input_ids"].shape[1]
             generated = self.model.generate(**batch, num_beams=num_beams, do_sample=False,
-                                            max_length=2 * longest + 8)
+                                            max_new_tokens=max_new_tokens(batch["input_ids"].shape[1]))
             for i, text in zip(idx, self.tokenizer.batch_decode(generated, skip_special_tokens=True)):
                 outputs[i] = text
         return outputs

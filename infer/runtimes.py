@@ -2,7 +2,7 @@
 
 A backend's `generate(texts)` takes chunk texts and returns the model's output for each,
 as `Restorer.generate` (free generation, constraint "none") does with PyTorch, so the same
-chunking and reassembly run around it. Chunks are batched and given an output budget as `Restorer.generate` does, so an
+chunking and reassembly run around it. Chunks are batched and given an output budget by the same functions as `Restorer.generate`, so an
 unquantized export gives PyTorch's greedy output. The runtimes are imported only here,
 when an export is loaded.
 """
@@ -13,18 +13,7 @@ import numpy as np
 from transformers import ByT5Tokenizer
 
 from .config import Config, ConfigError, load_config
-from .restorer import ModelDirError, Restorer
-
-
-def batches(texts: list[str], size: int) -> list[list[int]]:
-    """Indices of texts of similar length, `size` at a time, as `Restorer.generate` batches them."""
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    return [order[b:b + size] for b in range(0, len(order), size)]
-
-
-def max_new_tokens(longest: int) -> int:
-    """`Restorer.generate`'s budget, 2 * longest + 8 with the decoder's start token, for inputs of `longest` tokens."""
-    return 2 * longest + 7
+from .restorer import ModelDirError, Restorer, batches, max_new_tokens
 
 
 class CTranslate2Backend:

@@ -12,7 +12,7 @@ changed, and URLs and e-mail addresses, which inference keeps as they are, pass 
 import random
 import re
 
-from vidiac.infer.chunking import _KEEP_AS_IS
+from vidiac.infer.chunking import KEEP_AS_IS
 from vidiac.infer.confusions import LATIN_OCR, STRAY_SYMBOLS, VIETNAMESE_OCR
 from vidiac.infer.config import NoiseConfig
 from vidiac.infer.vietnamese import BASE, TONED, strip_diacritics
@@ -22,7 +22,7 @@ _INSERTED = "abcdeghiklmnopqrstuvxy"  # letters OCR reads where there are none
 
 
 def _each_word(text: str, change) -> str:
-    return "".join(p if not p or p.isspace() or _KEEP_AS_IS.match(p) else change(p) for p in _SPACES.split(text))
+    return "".join(p if not p or p.isspace() or KEEP_AS_IS.match(p) else change(p) for p in _SPACES.split(text))
 
 
 def _pieces(table: dict) -> re.Pattern:
