@@ -46,6 +46,7 @@ class NoiseConfig:
     strip_some: float = 0.3
     latin_ocr: float = 0.7  # OCR without a Vietnamese model
     vietnamese_ocr: float = 0.3  # OCR with one
+    fitted_ocr: float = 0.0  # a real engine's errors, drawn from confusion models fitted to it
     # The rest are chances and rates, between 0 and 1.
     strip_some_rate: float = 0.5  # share of marked letters stripped in strip_some
     latin_ocr_rate: float = 0.3  # share of letters with a known misreading that get it, not just lose marks
@@ -59,17 +60,23 @@ class NoiseConfig:
     upper_line: float = 0.05  # chance that a line is uppercased (headers), before degradation
     wrap: float = 0.3  # chance that a segment is hard-wrapped at 40-100 characters, as on a page
     hyphenate: float = 0.1  # chance that a wrapped line ends in a word split by a hyphen
+    # Confusion models for fitted_ocr (`vidiac-ocr-pairs fit`), one per engine; each segment draws one.
+    fitted_ocr_models: list[str] = field(default_factory=list)
 
-    WEIGHTS: ClassVar[tuple[str, ...]] = ("strip_all", "strip_some", "latin_ocr", "vietnamese_ocr")
+    WEIGHTS: ClassVar[tuple[str, ...]] = ("strip_all", "strip_some", "latin_ocr", "vietnamese_ocr", "fitted_ocr")
 
     def __post_init__(self):
         for f in dataclasses.fields(self):
+            if f.type is not float:
+                continue
             value, weight = getattr(self, f.name), f.name in self.WEIGHTS
             if not 0 <= value <= (float("inf") if weight else 1):
                 expected = "a weight of 0 or more" if weight else "a value between 0 and 1"
                 raise ConfigError(f"noise.{f.name}: expected {expected}, got {value!r}")
         if not any(getattr(self, w) > 0 for w in self.WEIGHTS):
             raise ConfigError(f"noise: at least one degradation needs a positive weight ({', '.join(self.WEIGHTS)})")
+        if self.fitted_ocr and not self.fitted_ocr_models:
+            raise ConfigError("noise.fitted_ocr: needs noise.fitted_ocr_models, the files `vidiac-ocr-pairs fit` wrote")
 
 
 @dataclass

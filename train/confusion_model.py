@@ -6,7 +6,9 @@ deletion), or several characters (what the engine inserted after a character rid
 `m` -> `rn`). Outputs are counted per context (previous character, character, next
 character). A context's counts get PRIOR pseudo-counts spread as the character's own
 distribution, so a rare context leans on the character alone, and a character never seen
-in fitting is always kept. Lines are fitted and corrupted one by one; line breaks stay.
+in fitting is always kept. Lines are fitted and corrupted one by one. The sampler keeps
+every space and line break and never writes one: the training pairs keep their words one to
+one, as inference's word alignment wants.
 
 OCR errors cluster: most paragraphs of a good page come out clean, a faint page is wrong
 everywhere. So each fitted paragraph also gives a severity (its errors over those the
@@ -15,8 +17,10 @@ severity drawn from these.
 """
 import json
 import random
+import re
 from bisect import bisect_left
 from collections import Counter, defaultdict
+from collections.abc import Collection
 from itertools import accumulate
 from pathlib import Path
 
@@ -107,21 +111,28 @@ class ConfusionModel:
             total = sum(own.values())
             weights = Counter({out: PRIOR * n / total for out, n in own.items()})
             weights.update(self.contexts.get(key, Counter()))
-            changes = [out for out in weights if out != ch]
+            changes = [out for out in weights if out != ch and not any(c.isspace() for c in out)]
             all_weight = sum(weights.values())
-            change = 1.0 - weights[ch] / all_weight if all_weight else 0.0
+            changed = sum(weights[out] for out in changes)
+            change = changed / all_weight if all_weight and not ch.isspace() else 0.0
             self._cache[key] = change, changes, list(accumulate(weights[out] for out in changes))
         return self._cache[key]
 
 
-def apply(text: str, rng: random.Random, model: ConfusionModel) -> str:
-    """`text` as the fitted engine might read it; line breaks are kept."""
+def apply(text: str, rng: random.Random, model: ConfusionModel, keep: Collection[int] = ()) -> str:
+    """`text` as the fitted engine might read it. Whitespace stays, no word is lost whole, and
+    the characters at the indices in `keep` stay as they are."""
     severity = rng.choice(model.severities)
-    lines = []
+    out, start = list(text), 0
     for line in text.split("\n"):
-        out = []
-        for i, ch in enumerate(line):
-            change, changes, cum = model.distribution(*_context(line, i))
-            out.append(rng.choices(changes, cum_weights=cum)[0] if rng.random() < change * severity else ch)
-        lines.append("".join(out))
-    return "\n".join(lines)
+        for word in re.finditer(r"\S+", line):
+            read = []
+            for i in range(*word.span()):
+                change, changes, cum = model.distribution(*_context(line, i))
+                changed = start + i not in keep and rng.random() < change * severity
+                read.append(rng.choices(changes, cum_weights=cum)[0] if changed else line[i])
+            if "".join(read):
+                out[start + word.start():start + word.end()] = [""] * len(read)
+                out[start + word.start()] = "".join(read)
+        start += len(line) + 1
+    return "".join(out)

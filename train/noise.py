@@ -3,9 +3,11 @@
 A `Degrader` turns a clean segment into a (source, target) pair. Layout changes that the
 model must keep (uppercase headers, hard line wraps, hyphens at line ends) are applied to
 both sides. Then one base degradation, drawn by weight, makes the source: text typed
-without marks (strip_all, strip_some) or OCR output (latin_ocr, vietnamese_ocr). OCR
+without marks (strip_all, strip_some), OCR output from the confusion tables of
+`infer/confusions.py` (latin_ocr, vietnamese_ocr), or OCR output drawn from a model fitted
+to a real engine (fitted_ocr, see `confusion_model.py`). latin_ocr and vietnamese_ocr
 sources may also get letters dropped and inserted and stray symbols, each with its own
-chance. No transform adds or removes a space or a line break, so source and target have
+chance; a fitted model has its engine's own. No transform adds or removes a space or a line break, so source and target have
 the same words on the same lines, as inference's word alignment wants. Digits are never
 changed, and URLs and e-mail addresses, which inference keeps as they are, pass untouched.
 """
@@ -16,6 +18,8 @@ from vidiac.infer.chunking import KEEP_AS_IS
 from vidiac.infer.confusions import LATIN_OCR, STRAY_SYMBOLS, VIETNAMESE_OCR
 from vidiac.infer.config import NoiseConfig
 from vidiac.infer.vietnamese import BASE, TONED, strip_diacritics
+
+from .confusion_model import ConfusionModel, apply
 
 _SPACES = re.compile(r"(\s+)")
 _INSERTED = "abcdeghiklmnopqrstuvxy"  # letters OCR reads where there are none
@@ -174,18 +178,36 @@ def wrap(text: str, rng: random.Random, cfg: NoiseConfig) -> str:
     return "\n".join(lines)
 
 
+def fitted_ocr(text: str, rng: random.Random, model: ConfusionModel) -> str:
+    """A real engine's errors, drawn from its fitted confusion model. Digits, words without a
+    letter (numbers, dates), URLs and e-mail addresses stay, as inference keeps them. With
+    Tesseract `eng`'s:
+
+    `Kết quả công tác tuyên truyền năm 2024` -> `Két qua cong tac tuyén truyén nim 2024`
+    """
+    keep, start = {i for i, c in enumerate(text) if c.isdigit()}, 0
+    for part in _SPACES.split(text):
+        if part and (not _has_letter(part) or KEEP_AS_IS.match(part)):
+            keep.update(range(start, start + len(part)))
+        start += len(part)
+    return apply(text, rng, model, keep)
+
+
 class Degrader:
     """Draws one base degradation per segment, with the weights of the config's noise
-    section, and for OCR bases each extra artefact with its own chance."""
+    section, and for the table-driven OCR bases each extra artefact with its own chance."""
 
     def __init__(self, cfg: NoiseConfig):
         self.cfg = cfg
-        self.names = list(DEGRADATIONS)
+        self.names = [*DEGRADATIONS, "fitted_ocr"]
         self.weights = [getattr(cfg, n) for n in self.names]
+        self.fitted = [ConfusionModel.load(path) for path in cfg.fitted_ocr_models] if cfg.fitted_ocr else []
 
     def __call__(self, clean: str, rng: random.Random) -> tuple[str, str]:
         target = wrap(upper_lines(clean, rng, self.cfg), rng, self.cfg)
         name = rng.choices(self.names, self.weights)[0]
+        if name == "fitted_ocr":
+            return fitted_ocr(target, rng, rng.choice(self.fitted)), target
         source = DEGRADATIONS[name](target, rng, self.cfg)
         if name in OCR_BASES:
             for extra, corrupt in OCR_EXTRAS.items():

@@ -1,12 +1,14 @@
 import random
 import re
+from pathlib import Path
 
 import pytest
 
-from vidiac.infer.config import ConfigError, NoiseConfig, from_dict
+from vidiac.infer.config import ConfigError, NoiseConfig, from_dict, load_config
 from vidiac.infer.confusions import LATIN_OCR, STRAY_SYMBOLS, VIETNAMESE_OCR
 from vidiac.infer.vietnamese import BASE, strip_diacritics
-from vidiac.train.noise import (DEGRADATIONS, OCR_EXTRAS, Degrader, insert_delete, latin_ocr, strip_all,
+from vidiac.train.confusion_model import ConfusionModel
+from vidiac.train.noise import (DEGRADATIONS, OCR_EXTRAS, Degrader, fitted_ocr, insert_delete, latin_ocr, strip_all,
                                 strip_some, stray_symbols, upper_lines, vietnamese_ocr, wrap)
 
 CLEAN = ("Kết quả công tác tuyên truyền cải cách hành chính quý I năm 2024\n"
@@ -209,7 +211,7 @@ def test_default_mix_keeps_words_lines_digits_and_urls():
 
 
 def test_degradations_match_the_config_weights():
-    assert set(DEGRADATIONS) == set(NoiseConfig.WEIGHTS)
+    assert {*DEGRADATIONS, "fitted_ocr"} == set(NoiseConfig.WEIGHTS)
     assert set(OCR_EXTRAS) <= {f for f in NoiseConfig.__dataclass_fields__}
 
 
@@ -221,3 +223,44 @@ def test_degradations_match_the_config_weights():
 def test_out_of_range_noise_values_are_named(key, value, message):
     with pytest.raises(ConfigError, match=message):
         from_dict({"noise": {key: value}})
+
+
+TESSERACT_ENG = Path(__file__).parents[2] / "configs" / "ocr" / "tesseract-eng.json"
+
+
+def test_fitted_ocr_is_seeded_and_keeps_spaces_lines_digits_and_urls():
+    model = ConfusionModel.load(TESSERACT_ENG)
+    outs = [fitted_ocr(OCR_TEXT, random.Random(seed), model) for seed in range(50)]
+    assert outs == [fitted_ocr(OCR_TEXT, random.Random(seed), model) for seed in range(50)]
+    assert sum(out != OCR_TEXT for out in outs) > 25
+    for out in outs:
+        assert re.findall(r"\s+", out) == re.findall(r"\s+", OCR_TEXT)
+        words = out.split()
+        for i, w in enumerate(OCR_TEXT.split()):
+            if w in PROTECTED:
+                assert words[i] == w
+    # Tesseract eng's habits show up: marks lost, and ê read as é
+    assert sum("Két" in out for out in outs) > 5 and sum("cong" in out for out in outs) > 25
+
+
+def test_degrader_draws_fitted_ocr_from_the_configured_models(tmp_path):
+    cfg = dict(strip_all=1.0, strip_some=0.0, latin_ocr=0.0, vietnamese_ocr=0.0, fitted_ocr=1.0, wrap=0.0,
+               upper_line=0.0)
+    with pytest.raises(ConfigError, match="noise.fitted_ocr: needs noise.fitted_ocr_models"):
+        NoiseConfig(**cfg)
+    # One model reads every `a` as `4`, the other every `a` as `@`; the stripped half keeps `a`.
+    for name, reading in [("four", "4"), ("at", "@")]:
+        ConfusionModel.fit([("b" + reading * 3, "baaa")] * 5).save(tmp_path / f"{name}.json")
+    degrade = Degrader(NoiseConfig(**cfg, fitted_ocr_models=[str(tmp_path / "four.json"), str(tmp_path / "at.json")]))
+    rng = random.Random(0)
+    sources = [degrade("ba ba", rng)[0] for _ in range(600)]
+    assert set(sources) == {"ba ba", "b4 b4", "b@ b@"}
+    assert all(120 < sources.count(s) < 180 for s in ("b4 b4", "b@ b@"))
+    with pytest.raises(ValueError, match="missing.json: no such confusion model"):
+        Degrader(NoiseConfig(**cfg, fitted_ocr_models=[str(tmp_path / "missing.json")]))
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).parents[2] / "configs").glob("*.yaml")), ids=lambda p: p.name)
+def test_every_config_builds_its_degrader_from_the_repository_root(path, monkeypatch):
+    monkeypatch.chdir(path.parents[1])  # where scripts/train_gpu.sh runs
+    Degrader(load_config(path).noise)
