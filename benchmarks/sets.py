@@ -57,8 +57,8 @@ def _paragraphs(corpus: str, cfg: Config, split: str, max_lines: int | None = No
             yield line
 
 
-def clean_documents(corpus: str, count: int, cfg: Config, cache_dir: Path) -> list[str]:
-    """`count` documents of 1-2 KB, each of consecutive test-split paragraphs, spread over the corpus.
+def clean_documents(corpus: str, count: int, cfg: Config, cache_dir: Path, split: str = "test") -> list[str]:
+    """`count` documents of 1-2 KB, each of consecutive paragraphs of `split`, spread over the corpus.
 
     The split is the model's (its config's dev/test shares), so no document was trained on.
     Read once, then cached in `cache_dir`.
@@ -68,12 +68,12 @@ def clean_documents(corpus: str, count: int, cfg: Config, cache_dir: Path) -> li
         raise BenchmarkError(f"corpus {corpus}: no such file")
     tc = cfg.train
     key = cache_key(path, tc.dev_per_mille, tc.test_per_mille, count)
-    cache = cache_dir / f"{path.name.split('.')[0]}-test-{count}-{key}.jsonl"
+    cache = cache_dir / f"{path.name.split('.')[0]}-{split}-{count}-{key}.jsonl"
     if cache.exists():
         return [json.loads(line) for line in cache.read_text(encoding="utf-8").splitlines()]
     rng = random.Random(0)
     docs, current, size, goal = [], [], 0, rng.randint(1000, 2000)
-    for para in _paragraphs(corpus, cfg, "test"):
+    for para in _paragraphs(corpus, cfg, split):
         if len(para) > MAX_PARAGRAPH:
             continue
         current.append(para)

@@ -7,13 +7,19 @@ seen becomes one of the forms training saw. Decoding is constrained to exactly t
 weak or confused model can pick a wrong mark but never drops, repeats or invents a word,
 and every consonant, digit and space is forced without consulting the model.
 
+Each byte is chosen by the model's log-probability plus `prior_weight` times the lexicon's
+prior (lexicon.py): shallow fusion of the model with counts of which word follows which,
+which a small model trained on a CPU badly needs. With `prior_weight` 0 it is the model's
+own constrained greedy output.
+
 Speed comes from input-guided aggressive decoding (Ge et al. 2022): the decoder reads a
-whole draft of the output in one parallel pass, and every draft byte that the model's own
-constrained argmax agrees with is accepted; at the first disagreement the model's byte is
-taken and the rest is re-drafted. The result is byte for byte the constrained greedy output,
-with one decoder pass per disagreement instead of one per byte. The draft holds each word's
-most frequent form, so it is mostly right before the model sees it.
+whole draft of the output in one parallel pass, and every draft byte that the fused argmax
+agrees with is accepted; at the first disagreement the chosen byte is taken and the rest is
+re-drafted. The result is byte for byte the one-byte-at-a-time output, with one decoder pass
+per disagreement instead of one per byte. The draft holds each word's form with the highest
+prior, so it is mostly right before the model sees it.
 """
+import math
 import re
 
 import torch
@@ -27,29 +33,46 @@ _WORD = re.compile(r"[^\W_]+")
 class Row:
     """One chunk being decoded: what it may become, and what it has emitted so far."""
 
-    def __init__(self, source: str, lexicon: Lexicon, mode: str):
+    def __init__(self, source: str, lexicon: Lexicon, mode: str, prior_weight: float = 0.0):
         self.source = source
+        self.lexicon, self.prior_weight = lexicon, prior_weight
         self.options = [options(c, mode) for c in source]
-        self.words = [None] * len(source)  # (start, forms) for characters inside a known word
+        self.spans: list[tuple[int, int, list[str]]] = []  # each word of the source, and the forms it may take
+        self.word_at: list[int | None] = [None] * len(source)  # the span of a character inside a known word
         for m in _WORD.finditer(source):
             forms = lexicon.candidates(m.group(), mode)
-            for k in range(m.start(), m.end()):
-                self.words[k] = (m.start(), forms) if forms else None
+            if forms:
+                self.word_at[m.start():m.end()] = [len(self.spans)] * (m.end() - m.start())
+            self.spans.append((m.start(), m.end(), forms))
+        self._priors: dict[tuple[int, str | None], dict[str, float]] = {}
         self.out: list[str] = []  # emitted characters, one per input character
         self.pending = b""  # bytes emitted of the next character
         self.tokens: list[int] = []
-        self.confidence: list[float] = []  # per character: the model's probability of its choice
+        self.confidence: list[float] = []  # per character: the probability of its choice
         self._p = 1.0
         self.done = False
 
+    def _live(self, k: int, out: list[str]) -> dict[str, float]:
+        """The forms, with their prior, of the word at `k` that agree with `out` before `k`."""
+        w = self.word_at[k]
+        if w is None:
+            return {}
+        start, _, forms = self.spans[w]
+        before = None
+        if w and self.spans[w - 1][1] <= len(out):
+            before = "".join(out[self.spans[w - 1][0]:self.spans[w - 1][1]])
+        if (w, before) not in self._priors:
+            after = self.spans[w + 1][2] if w + 1 < len(self.spans) else []
+            self._priors[w, before] = dict(zip(forms, self.lexicon.prior(forms, before, after)))
+        prefix = "".join(out[start:k])
+        return {f: lp for f, lp in self._priors[w, before].items() if f.startswith(prefix)}
+
     def choices(self, k: int, out: list[str]) -> list[str]:
         """Characters allowed at input position `k` after the output `out`."""
-        if self.words[k]:
-            start, forms = self.words[k]
-            prefix = "".join(out[start:k])
-            live = list(dict.fromkeys(f[k - start] for f in forms if f.startswith(prefix)))
-            if live:
-                return live
+        live = self._live(k, out)
+        if live:
+            start = self.spans[self.word_at[k]][0]
+            return list(dict.fromkeys(f[k - start] for f in live))
         return list(self.options[k])
 
     def allowed(self) -> list[int]:
@@ -59,6 +82,36 @@ class Row:
         n = len(self.pending)
         fits = {c.encode()[n] for c in self.choices(k, self.out) if c.encode().startswith(self.pending)}
         return sorted(b + OFFSET for b in fits)
+
+    def _byte_prior(self, allowed: list[int]) -> torch.Tensor | None:
+        """Log-prior of each allowed byte: the prior mass of the live forms it leads to."""
+        k = len(self.out)
+        live = self._live(k, self.out) if self.prior_weight and k < len(self.source) else {}
+        if not live:
+            return None
+        start, n, mass = self.spans[self.word_at[k]][0], len(self.pending), dict.fromkeys(allowed, 0.0)
+        for form, lp in live.items():
+            b = form[k - start].encode()
+            if b.startswith(self.pending):
+                mass[b[n] + OFFSET] += math.exp(lp)
+        return torch.log(torch.tensor([mass[t] for t in allowed]))
+
+    def step(self, logits: torch.Tensor | None) -> int:
+        """Emit the best allowed byte under the model's `logits` for this position plus the
+        weighted prior (no logits needed where one byte is allowed). Returns it."""
+        allowed = self.allowed()
+        if len(allowed) == 1:
+            token, p = allowed[0], 1.0
+        else:
+            scores = torch.log_softmax(logits[allowed].float(), dim=-1)
+            prior = self._byte_prior(allowed)
+            if prior is not None:
+                scores = scores + self.prior_weight * prior
+            probs = torch.softmax(scores, dim=-1)
+            best = int(probs.argmax())
+            token, p = allowed[best], float(probs[best])
+        self.push(token, p)
+        return token
 
     def push(self, token: int, p: float) -> None:
         self.tokens.append(token)
@@ -74,13 +127,17 @@ class Row:
             self.pending, self._p = b"", 1.0
 
     def draft(self) -> list[int]:
-        """The most likely rest of the output given what is emitted: each word's first live form."""
+        """The most likely rest of the output given what is emitted: each word's form with the
+        highest prior (the most frequent one without a prior), other characters as they are."""
         out = list(self.out)
-        head = True
         for k in range(len(out), len(self.source)):
-            fits = [c for c in self.choices(k, out) if not head or c.encode().startswith(self.pending)]
-            out.append(fits[0])
-            head = False
+            fits = [c for c in self.choices(k, out) if k > len(self.out) or c.encode().startswith(self.pending)]
+            live = self._live(k, out) if self.prior_weight and len(fits) > 1 else {}
+            if live:
+                start = self.spans[self.word_at[k]][0]
+                out.append(max((f for f in live if f[k - start] in fits), key=live.get)[k - start])
+            else:
+                out.append(fits[0])
         rest = "".join(out[len(self.out):]).encode()[len(self.pending):]
         return [b + OFFSET for b in rest] + [EOS]
 
@@ -123,13 +180,5 @@ def decode(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, rows: l
         for k, (i, draft) in enumerate(zip(active, drafts)):
             row, start = rows[i], len(rows[i].tokens)
             for j, guess in enumerate(draft):
-                allowed = row.allowed()
-                if len(allowed) == 1:
-                    token, p = allowed[0], 1.0
-                else:
-                    probs = torch.softmax(logits[k, start + j, allowed], dim=-1)
-                    best = int(probs.argmax())
-                    token, p = allowed[best], float(probs[best])
-                row.push(token, p)
-                if row.done or token != guess:
+                if row.step(logits[k, start + j]) != guess or row.done:
                     break

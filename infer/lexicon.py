@@ -1,10 +1,16 @@
-"""The word forms seen in training, most frequent first: decoding's draft and its vocabulary.
+"""The word forms seen in training, most frequent first: decoding's vocabulary and its prior.
 
 `lexicon.json` in a model directory maps a stripped lowercase word to the accented forms
 training saw for it (`quan` -> `quan`, `quản`, `quân`, `quần`). Restoring `quan` then
 means choosing among real words, never inventing `quẩn̉`; a word training never saw is
 restored letter by letter.
+
+It also counts each form, and each pair of neighbouring words (`cơ quan`, `quản lý`). These
+give a prior over a word's forms from the word restored before it and the letters of the
+word after it, which decoding adds to the model's scores (shallow fusion, `infer.prior_weight`)
+and drafts from: `co quan quan ly` is `cơ quan quản lý` before the model has read it.
 """
+import math
 import functools
 import itertools
 import json
@@ -40,17 +46,31 @@ def _cased(form: str, source: str) -> str:
 
 
 class Lexicon:
-    def __init__(self, forms: dict[str, list[str]]):
-        self.forms = forms
+    SMOOTHING = 20.0  # pseudo-counts of the unigram share, so a pair seen once or never still counts
+
+    def __init__(self, forms: dict[str, list[str]], counts: dict[str, int] | None = None,
+                 pairs: dict[str, int] | None = None):
+        self.forms = forms  # stripped lowercase word -> forms, most frequent first
+        self.counts = counts or {}  # lowercase form -> sightings
+        self.pairs = pairs or {}  # "form next_form" -> sightings, lowercase
+        self.total = sum(self.counts.values())
 
     @classmethod
     def load(cls, model_dir: str | Path) -> "Lexicon":
         """The directory's lexicon; an empty one (letter-by-letter decoding) where there is none."""
         path = Path(model_dir) / LEXICON_NAME
-        return cls(json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {})
+        if not path.is_file():
+            return cls({})
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return cls(dict(data["forms"]), data.get("counts"), data.get("pairs"))
+        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError):
+            raise ValueError(f"{path}: not a lexicon written by vidiac (recount it: python -m vidiac.train.lexicon "
+                             f"{Path(model_dir)})") from None
 
     def save(self, model_dir: str | Path) -> None:
-        (Path(model_dir) / LEXICON_NAME).write_text(json.dumps(self.forms, ensure_ascii=False), encoding="utf-8")
+        data = {"forms": self.forms, "counts": self.counts, "pairs": self.pairs}
+        (Path(model_dir) / LEXICON_NAME).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
     def candidates(self, word: str, mode: str) -> list[str]:
         """The forms `word` may be restored to, in the input's case, most frequent first."""
@@ -63,3 +83,26 @@ class Lexicon:
                 if len(form) == len(word) and all(f in op for f, op in zip(form, opts)):
                     found.append(form)
         return list(dict.fromkeys(found))
+
+    def prior(self, forms: list[str], before: str | None, after: list[str]) -> list[float]:
+        """Log-probabilities of a word's candidate `forms` given the word restored `before` it
+        and the candidates `after` it, each a smoothed pair count: P(form | before) P(after | form)."""
+        if not self.total:
+            return [0.0] * len(forms)
+        low = [f.lower() for f in forms]
+        unigram = [self.counts.get(f, 0) / self.total for f in low]
+        scores = []
+        for f, share in zip(low, unigram):
+            left = share * self.SMOOTHING
+            if before is not None:
+                left += self.pairs.get(f"{before.lower()} {f}", 0)
+            score = math.log(left or 1e-12)
+            if after:
+                nxt = {a.lower() for a in after}
+                seen = sum(self.pairs.get(f"{f} {a}", 0) for a in nxt)
+                after_share = sum(self.counts.get(a, 0) for a in nxt) / self.total
+                score += math.log((seen + self.SMOOTHING * after_share) / (self.counts.get(f, 0) + self.SMOOTHING) or 1e-12)
+            scores.append(score)
+        top = max(scores)
+        norm = top + math.log(sum(math.exp(x - top) for x in scores))
+        return [x - norm for x in scores]

@@ -69,7 +69,11 @@ class Restorer:
             model = T5ForConditionalGeneration.from_pretrained(path)
         except (OSError, ValueError) as e:
             raise ModelDirError(f"{path}: cannot load the model weights: {e}") from None
-        return cls(model.to(device), config, Lexicon.load(path))
+        try:
+            lexicon = Lexicon.load(path)
+        except ValueError as e:
+            raise ModelDirError(str(e)) from None
+        return cls(model.to(device), config, lexicon)
 
     def restore(self, text: str, **options) -> str:
         return self.restore_many([text], **options)[0]
@@ -117,7 +121,7 @@ class Restorer:
         """Constrained greedy decoding of chunk texts (see decoding.py), batched by length."""
         if mode not in MODES:
             raise ValueError(f"constraint must be one of {MODES} or 'none', not {mode!r}")
-        rows = [Row(s, self.lexicon, mode) for s in sources]
+        rows = [Row(s, self.lexicon, mode, self.config.infer.prior_weight) for s in sources]
         self.passes = 0
         for idx in batches(sources, self.config.infer.batch_size):
             batch = self.tokenizer([sources[i] for i in idx], return_tensors="pt", padding=True).to(self.model.device)

@@ -1,32 +1,73 @@
-"""Count the word forms of the training text into the lexicon a model directory carries."""
+"""Count the word forms and word pairs of the training text into the lexicon a model
+directory carries (see `infer/lexicon.py`).
+
+    python -m vidiac.train.lexicon MODEL_DIR --lines 300000   # (re)count a model's lexicon
+"""
+import argparse
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
 from vidiac.infer.lexicon import Lexicon
-from vidiac.infer.vietnamese import normalize, strip_diacritics
+from vidiac.infer.vietnamese import normalize, set_tone_style, strip_diacritics
 
-_WORD = re.compile(r"[^\W\d_]+")
+_TOKEN = re.compile(r"[^\W_]+")  # decoding's words: letters and digits (`năm 2024`)
 
 
 def build_lexicon(texts: Iterable[str], min_count: int = 2, min_share: float = 0.005,
-                  max_forms: int = 6) -> Lexicon:
-    """Each stripped lowercase word's accented forms, most frequent first.
+                  max_forms: int = 6, min_pair: int = 3) -> Lexicon:
+    """Each stripped lowercase word's accented forms, most frequent first, with their counts,
+    and the counts of neighbouring word pairs seen `min_pair` times or more.
 
     A form seen once, or far more rarely than the word's usual form (`quôc` beside `quốc`),
     is more often a typo than a word: it needs `min_count` sightings and `min_share` of the
     most frequent form's.
     """
-    counts = Counter()
+    counts, pairs = Counter(), Counter()
     for text in texts:
-        counts.update(_WORD.findall(normalize(text).lower()))
-    forms, top = defaultdict(list), {}
+        for line in normalize(text).lower().split("\n"):
+            tokens = _TOKEN.findall(line)
+            counts.update(tokens)
+            pairs.update(f"{a} {b}" for a, b in zip(tokens, tokens[1:]))
+    forms, top, kept = defaultdict(list), {}, {}
     for word, n in counts.most_common():
         if n < min_count:
             break
+        if not word.isalpha():
+            continue
         key = strip_diacritics(word)
         if key not in forms:
             top[key] = n
         if len(forms[key]) < max_forms and n >= min_share * top[key]:
             forms[key].append(word)
-    return Lexicon(dict(forms))
+            kept[word] = n
+    return Lexicon(dict(forms), kept, {p: n for p, n in pairs.items() if n >= min_pair})
+
+
+def main(argv: list[str] | None = None) -> int:
+    from vidiac.infer.config import load_config  # the model's own split and tone style
+
+    from .corpus import read_lines, split_of
+    parser = argparse.ArgumentParser(prog="python -m vidiac.train.lexicon", description="(Re)count a model's lexicon "
+                                     "from the training split of the corpora in its vidiac.yaml.")
+    parser.add_argument("model", help="model directory")
+    parser.add_argument("--lines", type=int, help="read only the first N lines of each corpus")
+    args = parser.parse_args(argv)
+    cfg = load_config(args.model)
+    tc = cfg.train
+
+    def paragraphs():
+        for corpus in tc.corpora:
+            for line in read_lines(corpus.path, args.lines)["text"]:
+                line = normalize(line.strip())
+                if line and split_of(line, tc.dev_per_mille, tc.test_per_mille) == "train":
+                    yield set_tone_style(line, cfg.text.tone_style)
+    lexicon = build_lexicon(paragraphs())
+    lexicon.save(args.model)
+    print(f"{args.model}: {sum(map(len, lexicon.forms.values())):,} forms of {len(lexicon.forms):,} words, "
+          f"{len(lexicon.pairs):,} word pairs, from {lexicon.total:,} words")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -4,9 +4,11 @@ from datetime import date
 from pathlib import Path
 
 from vidiac.infer.config import Config
+from vidiac.infer.lexicon import Lexicon
 
 
-def write_model_card(directory: Path, cfg: Config, metrics: dict, steps: int, parameters: int) -> None:
+def write_model_card(directory: Path, cfg: Config, metrics: dict, steps: int, parameters: int,
+                     lexicon: Lexicon, lexicon_source: str) -> None:
     m, t = cfg.model, cfg.train
     corpora = ", ".join(f"`{Path(c.path).name}` (weight {c.weight})" for c in t.corpora)
     # Weights and chances; the rates are only read where their degradation is drawn.
@@ -40,6 +42,13 @@ Dev segments degraded with the training noise mix, {t.eval_samples} at most; gre
 | metric | value |
 |---|---|
 {evals}
+
+## Decoding lexicon
+
+`lexicon.json` holds {sum(map(len, lexicon.forms.values())):,} forms of {len(lexicon.forms):,} words and
+{len(lexicon.pairs):,} word pairs, counted from {lexicon.total:,} words of {lexicon_source}.
+Constrained decoding restores a known word only to one of its forms, and adds the pairs'
+prior to the model's scores with weight `infer.prior_weight` ({cfg.infer.prior_weight:g}; 0 is the model alone).
 
 ## Limits
 

@@ -169,7 +169,8 @@ def save(model, tokenizer, cfg: Config, output_dir: Path, metrics: dict, steps: 
     model.save_pretrained(output_dir, max_shard_size=MAX_SHARD)
     tokenizer.save_pretrained(output_dir)
     cfg.save(output_dir)
-    write_model_card(output_dir, cfg, metrics, steps, sum(p.numel() for p in model.parameters()))
+    write_model_card(output_dir, cfg, metrics, steps, sum(p.numel() for p in model.parameters()), lexicon,
+                     f"the first {cfg.train.lexicon_segments:,} training segments")
 
 
 def main(argv: list[str] | None = None) -> int:

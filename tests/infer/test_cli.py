@@ -1,5 +1,6 @@
 import io
 import re
+import shutil
 import subprocess
 import sys
 
@@ -74,6 +75,14 @@ def test_missing_or_incomplete_model_is_a_clear_error(tmp_path, problem, capsys,
         (model / "config.json").write_text("{}")
     code, _, err = run_cli(["-m", str(model)], b"xa", capsys, monkeypatch)
     assert code == 2 and str(model) in err and ("no such model directory" if problem == "missing" else "missing") in err
+
+
+def test_a_broken_lexicon_is_a_clear_error(tiny_model, tmp_path, capsys, monkeypatch):
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model, model)
+    (model / "lexicon.json").write_text('{"va": ["và"]}')  # not what vidiac writes
+    code, _, err = run_cli(["-m", str(model)], b"xa", capsys, monkeypatch)
+    assert code == 2 and "lexicon.json: not a lexicon written by vidiac" in err and "Traceback" not in err
 
 
 def test_missing_input_and_folder_without_output_are_clear(tiny_model, tmp_path, capsys, monkeypatch):

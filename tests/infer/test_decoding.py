@@ -1,4 +1,5 @@
 import json
+import math
 
 import pytest
 import torch
@@ -44,33 +45,54 @@ def shipped():
     return Restorer.from_pretrained(DEFAULT_MODEL)
 
 
-def _greedy_one_byte_at_a_time(model, tokenizer, source, lexicon, mode):
-    row = Row(source, lexicon, mode)
+def _greedy_one_byte_at_a_time(model, tokenizer, source, lexicon, mode, weight):
+    row = Row(source, lexicon, mode, weight)
     enc = tokenizer([source], return_tensors="pt")
     ids = [model.config.decoder_start_token_id]
     with torch.inference_mode():
         encoded = model.get_encoder()(**enc)
         while not row.done:
-            allowed = row.allowed()
-            if len(allowed) > 1:  # a forced byte needs no model call
+            logits = None
+            if len(row.allowed()) > 1:  # a forced byte needs no model call
                 logits = model(encoder_outputs=encoded, attention_mask=enc["attention_mask"],
                                decoder_input_ids=torch.tensor([ids])).logits[0, -1]
-                allowed = [allowed[int(logits[allowed].argmax())]]
-            row.push(allowed[0], 1.0)
-            ids.append(allowed[0])
+            ids.append(row.step(logits))
     return row.text
 
 
-@pytest.mark.parametrize("mode", ["skeleton", "ocr"])
-def test_draft_verified_decoding_equals_constrained_greedy(shipped, mode):
-    """The speed-up is lossless: the same bytes as one decoder step per byte, in fewer passes."""
+@pytest.mark.parametrize("mode, weight", [("skeleton", 0.0), ("ocr", 0.0), ("skeleton", 1.0), ("ocr", 1.0)])
+def test_draft_verified_decoding_equals_one_byte_at_a_time(shipped, mode, weight):
+    """The speed-up is lossless: the same bytes as one decoder step per byte, in fewer passes,
+    for the model alone (weight 0) and fused with the lexicon's prior."""
     tok = shipped.tokenizer
     batch = tok(SOURCES, return_tensors="pt", padding=True)
-    rows = [Row(s, shipped.lexicon, mode) for s in SOURCES]
+    rows = [Row(s, shipped.lexicon, mode, weight) for s in SOURCES]
     passes = decode(shipped.model, batch["input_ids"], batch["attention_mask"], rows)
-    expected = [_greedy_one_byte_at_a_time(shipped.model, tok, s, shipped.lexicon, mode) for s in SOURCES]
+    expected = [_greedy_one_byte_at_a_time(shipped.model, tok, s, shipped.lexicon, mode, weight) for s in SOURCES]
     assert [r.text for r in rows] == expected
     assert passes < max(len(s) for s in SOURCES) // 2
+
+
+def test_prior_reads_the_words_on_both_sides():
+    lexicon = Lexicon({"co": ["có", "cơ", "cô"], "quan": ["quan", "quản", "quân"], "ly": ["lý", "ly"]},
+                      counts={"có": 900, "cơ": 300, "cô": 100, "quan": 500, "quản": 400, "quân": 300, "lý": 400, "ly": 50},
+                      pairs={"cơ quan": 250, "có quan": 5, "quản lý": 380, "quan lý": 2, "quân lý": 1})
+    def best(forms, before, after):
+        scores = lexicon.prior(forms, before, after)
+        assert abs(sum(math.exp(x) for x in scores) - 1) < 1e-9
+        return forms[scores.index(max(scores))]
+    assert best(["có", "cơ", "cô"], None, []) == "có"  # alone: the most frequent form
+    assert best(["có", "cơ", "cô"], None, ["quan", "quản", "quân"]) == "cơ"  # before `quan`
+    assert best(["quan", "quản", "quân"], "cơ", []) == "quan"
+    assert best(["quan", "quản", "quân"], "cơ", ["lý", "ly"]) == "quản"  # the right side outweighs `cơ quan`
+    assert Lexicon({"co": ["có"]}).prior(["có"], None, []) == [0.0]  # forms without counts: no prior
+    # The draft follows the prior; decoding with no model opinion (flat logits) keeps it.
+    row = Row("co quan quan ly", lexicon, "skeleton", prior_weight=1.0)
+    while not row.done:
+        row.step(torch.zeros(260))
+    assert row.text == "cơ quan quản lý"
+    assert bytes(b - 3 for b in Row("co quan quan ly", lexicon, "skeleton", 1.0).draft()[:-1]).decode() == "cơ quan quản lý"
+    assert bytes(b - 3 for b in Row("co quan quan ly", lexicon, "skeleton", 0.0).draft()[:-1]).decode() == "có quan quan lý"
 
 
 def test_constrained_output_never_loses_or_invents_text(shipped):

@@ -13,8 +13,8 @@ ACCURACY_FLOOR = 0.65
 
 def test_shipped_model_is_complete_and_sharded_small():
     check_model_dir(DEFAULT_MODEL)
-    weights = list(DEFAULT_MODEL.glob("*.safetensors"))
-    assert weights and all(p.stat().st_size <= 15 * 1024 * 1024 for p in weights)
+    assert list(DEFAULT_MODEL.glob("*.safetensors"))
+    assert all(p.stat().st_size <= 15 * 1024 * 1024 for p in DEFAULT_MODEL.iterdir())  # the lexicon too
     assert (DEFAULT_MODEL / "README.md").is_file()
 
 

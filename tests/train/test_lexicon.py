@@ -14,3 +14,15 @@ def test_forms_are_counted_most_frequent_first_and_typos_dropped(tmp_path):
 
 def test_a_form_seen_once_is_not_a_word():
     assert build_lexicon(["hôm nay", "hôm qua"]).forms == {"hom": ["hôm"]}
+
+
+def test_forms_and_neighbouring_pairs_are_counted_and_saved(tmp_path):
+    texts = ["Cơ quan quản lý nhà nước.\nCơ quan, quản lý"] * 3 + ["năm 2024 cơ quan"]
+    lexicon = build_lexicon(texts, min_count=2, min_pair=3)
+    assert lexicon.counts["cơ"] == 7 and lexicon.counts["quản"] == 6 and "2024" not in lexicon.counts
+    # pairs run across punctuation but not across lines; digits are words for pairs
+    assert lexicon.pairs == {"cơ quan": 7, "quan quản": 6, "quản lý": 6, "lý nhà": 3, "nhà nước": 3}
+    assert build_lexicon(texts, min_pair=1).pairs["2024 cơ"] == 1
+    lexicon.save(tmp_path)
+    again = Lexicon.load(tmp_path)
+    assert (again.forms, again.counts, again.pairs, again.total) == (lexicon.forms, lexicon.counts, lexicon.pairs, 32)

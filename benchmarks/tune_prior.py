@@ -1,0 +1,53 @@
+"""Choose `infer.prior_weight` on the dev split: a model's word accuracy and speed at several weights.
+
+    python benchmarks/tune_prior.py --model models/default --weights 0,0.5,1,2
+
+The documents are the dev split's (the benchmark scores the test split), degraded as the
+benchmark's synthetic sets are; set the chosen weight in the model's vidiac.yaml.
+"""
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from sets import clean_documents, synthetic_sets  # noqa: E402
+
+from vidiac.infer import Restorer, load_config  # noqa: E402
+from vidiac.train.metrics import scores  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", default=str(HERE.parent / "models" / "default"))
+    parser.add_argument("--weights", default="0,0.5,1,2", help="comma-separated prior weights to try")
+    parser.add_argument("--legal", default=str(HERE.parent.parent / "shared/corpus/legal.txt.xz"))
+    parser.add_argument("--news", default=str(HERE.parent.parent / "shared/corpus/news.txt.xz"))
+    parser.add_argument("--docs", type=int, default=20, help="dev documents of 1-2 KB per corpus")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--cache", default=str(HERE / "cache"))
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    cfg = load_config(args.model)
+    docs = {c: clean_documents(path, args.docs, cfg, Path(args.cache), split="dev")
+            for c, path in (("legal", args.legal), ("news", args.news))}
+    sets = [s for s in synthetic_sets(docs, cfg) if s.sources]
+    restorer = Restorer.from_pretrained(args.model)
+    print("| prior_weight | " + " | ".join(s.name for s in sets) + " | chars/s |")
+    print("|---|" + "---|" * (len(sets) + 1))
+    for weight in map(float, args.weights.split(",")):
+        restorer.config.infer.prior_weight = weight
+        row, chars, start = [], 0, time.perf_counter()
+        for s in sets:
+            row.append(scores(restorer.restore_many(s.sources), s.targets)["word_accuracy"])
+            chars += sum(map(len, s.sources))
+        speed = chars / (time.perf_counter() - start)
+        print(f"| {weight:g} | " + " | ".join(f"{a:.4f}" for a in row) + f" | {speed:,.0f} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
