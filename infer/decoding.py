@@ -35,7 +35,8 @@ class Row:
 
     def __init__(self, source: str, lexicon: Lexicon, mode: str, prior_weight: float = 0.0):
         self.source = source
-        self.lexicon, self.prior_weight = lexicon, prior_weight
+        self.lexicon = lexicon
+        self.prior_weight = prior_weight if lexicon.total else 0.0  # a lexicon without counts has no prior
         self.options = [options(c, mode) for c in source]
         self.spans: list[tuple[int, int, list[str]]] = []  # each word of the source, and the forms it may take
         self.word_at: list[int | None] = [None] * len(source)  # the span of a character inside a known word
@@ -44,6 +45,17 @@ class Row:
             if forms:
                 self.word_at[m.start():m.end()] = [len(self.spans)] * (m.end() - m.start())
             self.spans.append((m.start(), m.end(), forms))
+        # How well each form of a word leads into the rest of its line under the word-pair model
+        # (backward messages, normalized per word), so that the prior sees every word to the right.
+        self._ahead: list[dict[str, float]] = [{} for _ in self.spans]
+        for w in reversed(range(len(self.spans) if self.prior_weight else 0)):
+            forms = self.spans[w][2]
+            if forms and self._linked(w + 1) and self.spans[w + 1][2]:
+                after = self.spans[w + 1][2]
+                raw = [sum(p * self._ahead[w + 1][u] for p, u in zip(lexicon.follow(f, after), after)) for f in forms]
+            else:
+                raw = [1.0] * len(forms)
+            self._ahead[w] = {f: r / (sum(raw) or 1.0) for f, r in zip(forms, raw)}
         self._priors: dict[tuple[int, str | None], dict[str, float]] = {}
         self.out: list[str] = []  # emitted characters, one per input character
         self.pending = b""  # bytes emitted of the next character
@@ -52,18 +64,29 @@ class Row:
         self._p = 1.0
         self.done = False
 
+    def _linked(self, w: int) -> bool:
+        """Whether word `w` has a word before it on its line (pairs were counted within lines)."""
+        return 0 < w < len(self.spans) and "\n" not in self.source[self.spans[w - 1][1]:self.spans[w][0]]
+
     def _live(self, k: int, out: list[str]) -> dict[str, float]:
-        """The forms, with their prior, of the word at `k` that agree with `out` before `k`."""
+        """The forms of the word at `k` that agree with `out` before `k`, with their log-prior
+        given the word `out` holds before it and the words after it."""
         w = self.word_at[k]
         if w is None:
             return {}
         start, _, forms = self.spans[w]
         before = None
-        if w and self.spans[w - 1][1] <= len(out):
+        if self._linked(w) and self.spans[w - 1][1] <= len(out):
             before = "".join(out[self.spans[w - 1][0]:self.spans[w - 1][1]])
         if (w, before) not in self._priors:
-            after = self.spans[w + 1][2] if w + 1 < len(self.spans) else []
-            self._priors[w, before] = dict(zip(forms, self.lexicon.prior(forms, before, after)))
+            if self.prior_weight:
+                scores = [math.log(max(p * self._ahead[w][f], 1e-30))
+                          for p, f in zip(self.lexicon.follow(before, forms), forms)]
+                top = max(scores)
+                norm = top + math.log(sum(math.exp(x - top) for x in scores))
+                self._priors[w, before] = {f: x - norm for f, x in zip(forms, scores)}
+            else:
+                self._priors[w, before] = dict.fromkeys(forms, 0.0)
         prefix = "".join(out[start:k])
         return {f: lp for f, lp in self._priors[w, before].items() if f.startswith(prefix)}
 

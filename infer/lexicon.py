@@ -5,12 +5,12 @@ training saw for it (`quan` -> `quan`, `quản`, `quân`, `quần`). Restoring `
 means choosing among real words, never inventing `quẩn̉`; a word training never saw is
 restored letter by letter.
 
-It also counts each form, and each pair of neighbouring words (`cơ quan`, `quản lý`). These
-give a prior over a word's forms from the word restored before it and the letters of the
-word after it, which decoding adds to the model's scores (shallow fusion, `infer.prior_weight`)
-and drafts from: `co quan quan ly` is `cơ quan quản lý` before the model has read it.
+It also counts each form, and each pair of neighbouring words (`cơ quan`, `quản lý`): a
+word-pair (bigram) model. Decoding draws from it a prior over a word's forms given the word
+restored before it and every word after it on the line, which it adds to the model's scores
+(shallow fusion, `infer.prior_weight`) and drafts from: `co quan quan ly` is `cơ quan quản lý`
+before the model has read it.
 """
-import math
 import functools
 import itertools
 import json
@@ -84,25 +84,15 @@ class Lexicon:
                     found.append(form)
         return list(dict.fromkeys(found))
 
-    def prior(self, forms: list[str], before: str | None, after: list[str]) -> list[float]:
-        """Log-probabilities of a word's candidate `forms` given the word restored `before` it
-        and the candidates `after` it, each a smoothed pair count: P(form | before) P(after | form)."""
+    def follow(self, before: str | None, forms: list[str]) -> list[float]:
+        """P(form | the word before), for each of `forms`: the pair's count smoothed by the
+        form's unigram share; the share alone where there is no word before."""
         if not self.total:
-            return [0.0] * len(forms)
-        low = [f.lower() for f in forms]
-        unigram = [self.counts.get(f, 0) / self.total for f in low]
-        scores = []
-        for f, share in zip(low, unigram):
-            left = share * self.SMOOTHING
-            if before is not None:
-                left += self.pairs.get(f"{before.lower()} {f}", 0)
-            score = math.log(left or 1e-12)
-            if after:
-                nxt = {a.lower() for a in after}
-                seen = sum(self.pairs.get(f"{f} {a}", 0) for a in nxt)
-                after_share = sum(self.counts.get(a, 0) for a in nxt) / self.total
-                score += math.log((seen + self.SMOOTHING * after_share) / (self.counts.get(f, 0) + self.SMOOTHING) or 1e-12)
-            scores.append(score)
-        top = max(scores)
-        norm = top + math.log(sum(math.exp(x - top) for x in scores))
-        return [x - norm for x in scores]
+            return [1.0] * len(forms)
+        shares = [self.counts.get(f.lower(), 0) / self.total for f in forms]
+        if before is None:
+            return shares
+        before = before.lower()
+        seen = self.counts.get(before, 0) + self.SMOOTHING
+        return [(self.pairs.get(f"{before} {f.lower()}", 0) + self.SMOOTHING * share) / seen
+                for f, share in zip(forms, shares)]

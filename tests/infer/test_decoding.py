@@ -1,5 +1,4 @@
 import json
-import math
 
 import pytest
 import torch
@@ -73,26 +72,29 @@ def test_draft_verified_decoding_equals_one_byte_at_a_time(shipped, mode, weight
     assert passes < max(len(s) for s in SOURCES) // 2
 
 
-def test_prior_reads_the_words_on_both_sides():
+def _flat(row):
+    """Decode with a model that has no opinion: the prior alone chooses."""
+    while not row.done:
+        row.step(torch.zeros(260))
+    return row.text
+
+
+def test_prior_reads_the_word_before_and_every_word_after():
     lexicon = Lexicon({"co": ["có", "cơ", "cô"], "quan": ["quan", "quản", "quân"], "ly": ["lý", "ly"]},
                       counts={"có": 900, "cơ": 300, "cô": 100, "quan": 500, "quản": 400, "quân": 300, "lý": 400, "ly": 50},
                       pairs={"cơ quan": 250, "có quan": 5, "quản lý": 380, "quan lý": 2, "quân lý": 1})
-    def best(forms, before, after):
-        scores = lexicon.prior(forms, before, after)
-        assert abs(sum(math.exp(x) for x in scores) - 1) < 1e-9
-        return forms[scores.index(max(scores))]
-    assert best(["có", "cơ", "cô"], None, []) == "có"  # alone: the most frequent form
-    assert best(["có", "cơ", "cô"], None, ["quan", "quản", "quân"]) == "cơ"  # before `quan`
-    assert best(["quan", "quản", "quân"], "cơ", []) == "quan"
-    assert best(["quan", "quản", "quân"], "cơ", ["lý", "ly"]) == "quản"  # the right side outweighs `cơ quan`
-    assert Lexicon({"co": ["có"]}).prior(["có"], None, []) == [0.0]  # forms without counts: no prior
-    # The draft follows the prior; decoding with no model opinion (flat logits) keeps it.
-    row = Row("co quan quan ly", lexicon, "skeleton", prior_weight=1.0)
-    while not row.done:
-        row.step(torch.zeros(260))
-    assert row.text == "cơ quan quản lý"
-    assert bytes(b - 3 for b in Row("co quan quan ly", lexicon, "skeleton", 1.0).draft()[:-1]).decode() == "cơ quan quản lý"
-    assert bytes(b - 3 for b in Row("co quan quan ly", lexicon, "skeleton", 0.0).draft()[:-1]).decode() == "có quan quan lý"
+    assert _flat(Row("co", lexicon, "skeleton", 1.0)) == "có"  # alone: the most frequent form
+    assert _flat(Row("co quan", lexicon, "skeleton", 1.0)) == "cơ quan"  # the word after decides
+    assert _flat(Row("co quan quan ly", lexicon, "skeleton", 1.0)) == "cơ quan quản lý"
+    assert _flat(Row("Co quan\nquan ly", lexicon, "skeleton", 1.0)) == "Cơ quan\nquản lý"
+    assert _flat(Row("co\nquan", lexicon, "skeleton", 1.0)) == "có\nquan"  # pairs do not cross lines
+    # `quan ly` pulls `co` to `cơ` two words away, through `quan`
+    assert _flat(Row("co quan ly", lexicon, "skeleton", 1.0)) == "cơ quản lý"
+    # The draft follows the prior; without it, each word's most frequent form.
+    def draft(weight):
+        return bytes(b - 3 for b in Row("co quan quan ly", lexicon, "skeleton", weight).draft()[:-1]).decode()
+    assert draft(1.0) == "cơ quan quản lý" and draft(0.0) == "có quan quan lý"
+    assert _flat(Row("co quan", Lexicon(lexicon.forms), "skeleton", 1.0)) == "có quan"  # no counts, no prior
 
 
 def test_constrained_output_never_loses_or_invents_text(shipped):
