@@ -1,5 +1,11 @@
+import shutil
+
+from tests.conftest import FIXTURE
+
+from vidiac.infer.config import Corpus, load_config
 from vidiac.infer.lexicon import Lexicon
-from vidiac.train.lexicon import build_lexicon
+from vidiac.train.corpus import split_of
+from vidiac.train.lexicon import build_lexicon, main
 
 
 def test_forms_are_counted_most_frequent_first_and_typos_dropped(tmp_path):
@@ -26,3 +32,26 @@ def test_forms_and_neighbouring_pairs_are_counted_and_saved(tmp_path):
     lexicon.save(tmp_path)
     again = Lexicon.load(tmp_path)
     assert (again.forms, again.counts, again.pairs, again.total) == (lexicon.forms, lexicon.counts, lexicon.pairs, 32)
+
+
+def test_a_model_lexicon_is_recounted_from_its_training_split_only(tiny_model, tmp_path, capsys):
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model, model)
+    cfg = load_config(model)
+    tc = cfg.train
+    # Made-up words, so that a count can only come from these lines: one train line, one held out.
+    lines = {}
+    for i in range(10_000):
+        word = "".join("bcdghklmnpqrstvx"[(i >> (4 * k)) % 16] + "aeiou"[k] for k in range(4))
+        line = f"{word} {word} {word}"
+        lines.setdefault(split_of(line, tc.dev_per_mille, tc.test_per_mille) == "train", (word, line))
+        if len(lines) == 2:
+            break
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join([lines[True][1], lines[False][1], FIXTURE.read_text(encoding="utf-8")]), encoding="utf-8")
+    cfg.train.corpora = [Corpus(str(corpus))]
+    cfg.save(model)
+    assert main([str(model), "--lines", "300"]) == 0
+    lexicon = Lexicon.load(model)
+    assert lexicon.counts[lines[True][0]] == 3 and lines[False][0] not in lexicon.counts
+    assert lexicon.pairs and "word pairs" in capsys.readouterr().out
