@@ -192,7 +192,10 @@ def report(args, cfg, sets: list[BenchSet], docs, page: str, results, scored, tr
         "# Benchmark results", "",
         f"Written by `{args.command}`; do not edit by hand.", "",
         f"- date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; commit: {_commit()}",
-        f"- model: `{_shown(args.model)}`, {model['parameters']:,} parameters, greedy decoding",
+        f"- model: `{_shown(args.model)}`, {model['parameters']:,} parameters; "
+        + ("free greedy decoding" if cfg.infer.constraint == "none" else
+           f"greedy decoding constrained to `{cfg.infer.constraint}`, fused with the lexicon's word-pair prior "
+           f"at `infer.prior_weight` {cfg.infer.prior_weight:g}"),
         f"- hardware: {_cpu()}, {os.cpu_count()} cores, CPU only; threads per system: {args.threads}",
         f"- sets: up to {args.docs} documents of 1-2 KB per corpus, consecutive paragraphs of the model's test split "
         f"(train.test_per_mille {cfg.train.test_per_mille}), spread over the whole corpus; "

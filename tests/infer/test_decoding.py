@@ -81,15 +81,20 @@ def _flat(row):
 
 def test_prior_reads_the_word_before_and_every_word_after():
     lexicon = Lexicon({"co": ["có", "cơ", "cô"], "quan": ["quan", "quản", "quân"], "ly": ["lý", "ly"]},
-                      counts={"có": 900, "cơ": 300, "cô": 100, "quan": 500, "quản": 400, "quân": 300, "lý": 400, "ly": 50},
-                      pairs={"cơ quan": 250, "có quan": 5, "quản lý": 380, "quan lý": 2, "quân lý": 1})
+                      counts={"có": 90_000, "cơ": 30_000, "cô": 10_000, "quan": 50_000, "quản": 40_000, "quân": 30_000,
+                              "lý": 40_000, "ly": 5_000},
+                      pairs={"cơ quan": 25_000, "có quan": 500, "quản lý": 38_000, "quan lý": 200, "quân lý": 100})
     assert _flat(Row("co", lexicon, "skeleton", 1.0)) == "có"  # alone: the most frequent form
     assert _flat(Row("co quan", lexicon, "skeleton", 1.0)) == "cơ quan"  # the word after decides
     assert _flat(Row("co quan quan ly", lexicon, "skeleton", 1.0)) == "cơ quan quản lý"
     assert _flat(Row("Co quan\nquan ly", lexicon, "skeleton", 1.0)) == "Cơ quan\nquản lý"
     assert _flat(Row("co\nquan", lexicon, "skeleton", 1.0)) == "có\nquan"  # pairs do not cross lines
-    # `quan ly` pulls `co` to `cơ` two words away, through `quan`
-    assert _flat(Row("co quan ly", lexicon, "skeleton", 1.0)) == "cơ quản lý"
+    # The third word decides the first, through the second.
+    chain = Lexicon({"co": ["có", "cô"], "ban": ["bán", "bàn"], "an": ["ăn"], "hang": ["hàng"]},
+                    counts={"có": 50_000, "cô": 50_000, "bán": 50_000, "bàn": 50_000, "ăn": 50_000, "hàng": 50_000},
+                    pairs={"có bán": 20_000, "cô bàn": 20_000, "bàn ăn": 30_000, "bán hàng": 30_000})
+    assert _flat(Row("co ban an", chain, "skeleton", 1.0)) == "cô bàn ăn"
+    assert _flat(Row("co ban hang", chain, "skeleton", 1.0)) == "có bán hàng"
     # The draft follows the prior; without it, each word's most frequent form.
     def draft(weight):
         return bytes(b - 3 for b in Row("co quan quan ly", lexicon, "skeleton", weight).draft()[:-1]).decode()
