@@ -65,13 +65,18 @@ class Lexicon:
             return cls({})
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            return cls(dict(data["forms"]), data.get("counts"), data.get("pairs"))
-        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError):
+            pairs = {f"{a} {b}": n for a, follow in data.get("pairs", {}).items() for b, n in follow.items()}
+            return cls(dict(data["forms"]), data.get("counts"), pairs)
+        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError, AttributeError):
             raise ValueError(f"{path}: not a lexicon written by vidiac (recount it: python -m vidiac.train.lexicon "
                              f"{Path(model_dir)})") from None
 
     def save(self, model_dir: str | Path) -> None:
-        data = {"forms": self.forms, "counts": self.counts, "pairs": self.pairs}
+        pairs = {}  # nested by first word: a third smaller than "first second" keys
+        for pair, n in self.pairs.items():
+            a, b = pair.split(" ")
+            pairs.setdefault(a, {})[b] = n
+        data = {"forms": self.forms, "counts": self.counts, "pairs": pairs}
         (Path(model_dir) / LEXICON_NAME).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
     def candidates(self, word: str, mode: str) -> list[str]:
