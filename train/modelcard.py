@@ -37,7 +37,8 @@ or run `vidiac-restore -m this_directory FILE`.
 
 ## Dev-set scores at the end of training
 
-Dev segments degraded with the training noise mix, {t.eval_samples} at most; greedy decoding.
+Dev segments degraded with the training noise mix, {t.eval_samples} at most; free greedy decoding
+(the model alone: no constraint, no prior).
 
 | metric | value |
 |---|---|
