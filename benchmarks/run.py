@@ -132,7 +132,7 @@ def run(args) -> None:
     cache = Path(args.cache)
     corpora = {"legal": args.legal, "news": args.news}
     docs = {name: clean_documents(path, args.docs, cfg, cache) for name, path in corpora.items()}
-    sets = synthetic_sets(docs, cfg) + tesseract_sets(args.ocr_pairs, cfg)
+    sets = synthetic_sets(docs) + tesseract_sets(args.ocr_pairs, cfg)
     for s in sets:
         print(f"{s.name}: {len(s.sources)} documents {s.note}", flush=True)
     trigram, pickles = baselines(list(corpora.values()), cfg, args.baseline_lines, cache)

@@ -5,14 +5,13 @@ Degrader turns each clean document into its source. A Tesseract set holds the re
 `vidiac-ocr-pairs` for one OCR engine. A set that cannot be built yet keeps its name and
 a note saying why, and the report lists it as skipped.
 """
-import dataclasses
 import hashlib
 import json
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vidiac.infer.config import Config
+from vidiac.infer.config import Config, NoiseConfig
 from vidiac.infer.vietnamese import normalize, set_tone_style
 from vidiac.train.corpus import read_lines, split_of
 from vidiac.train.noise import DEGRADATIONS, Degrader
@@ -97,20 +96,21 @@ def training_lines(corpora: list[str], cfg: Config, max_lines: int | None):
             yield set_tone_style(para, "traditional")
 
 
-def degradation(name: str, cfg: Config) -> Degrader | None:
+def degradation(name: str) -> Degrader | None:
     """The training Degrader drawing only `name` and changing no layout: `(clean, rng) -> (source,
-    target)` with target == clean. None while train/noise.py has no such degradation."""
+    target)` with target == clean. Its rates are the schema's defaults, not a model's own, so
+    that every model meets the same sets. None while train/noise.py has no such degradation."""
     if name not in DEGRADATIONS:
         return None
     only = {n: float(n == name) for n in DEGRADATIONS}
-    return Degrader(dataclasses.replace(cfg.noise, upper_line=0.0, wrap=0.0, **only))
+    return Degrader(NoiseConfig(upper_line=0.0, wrap=0.0, **only))
 
 
-def synthetic_sets(docs: dict[str, list[str]], cfg: Config) -> list[BenchSet]:
+def synthetic_sets(docs: dict[str, list[str]]) -> list[BenchSet]:
     """Every SYNTHETIC set over the clean documents of its corpus, seeded per document."""
     out = []
     for name, corpus, noise in SYNTHETIC:
-        degrade = degradation(noise, cfg)
+        degrade = degradation(noise)
         if degrade is None:
             out.append(BenchSet(name, note=f"train/noise.py has no degradation {noise!r} yet"))
             continue

@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg = load_config(args.model)
     docs = {c: clean_documents(path, args.docs, cfg, Path(args.cache), split="dev")
             for c, path in (("legal", args.legal), ("news", args.news))}
-    sets = [s for s in synthetic_sets(docs, cfg) if s.sources]
+    sets = [s for s in synthetic_sets(docs) if s.sources]
     restorer = Restorer.from_pretrained(args.model)
     print("| prior_weight | " + " | ".join(s.name for s in sets) + " | chars/s |")
     print("|---|" + "---|" * (len(sets) + 1))

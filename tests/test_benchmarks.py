@@ -114,7 +114,6 @@ def test_without_ocr_pairs_the_tesseract_sets_are_listed_as_skipped():
 def test_a_degradation_noise_py_lacks_skips_its_set_with_a_note(monkeypatch):
     sets = _sets_module()
     monkeypatch.setattr(sets, "SYNTHETIC", [("legal, stripped", "legal", "strip_all"), ("later", "legal", "not_yet")])
-    cfg = load_config(ROOT / "configs" / "tiny.yaml")
-    built = sets.synthetic_sets({"legal": ["Đảng ủy xã Hòa Bình"]}, cfg)
+    built = sets.synthetic_sets({"legal": ["Đảng ủy xã Hòa Bình"]})
     assert built[0].sources == ["Dang uy xa Hoa Binh"] and built[0].targets == ["Đảng ủy xã Hòa Bình"]
     assert built[1].sources == [] and "no degradation 'not_yet'" in built[1].note
