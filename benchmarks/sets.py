@@ -13,7 +13,7 @@ from pathlib import Path
 
 from vidiac.infer.config import Config, NoiseConfig
 from vidiac.infer.vietnamese import normalize, set_tone_style
-from vidiac.train.corpus import read_lines, split_of
+from vidiac.train.corpus import split_of, split_paragraphs
 from vidiac.train.noise import DEGRADATIONS, Degrader
 
 # (set name, corpus, degradation in train/noise.py). A degradation noise.py lacks skips its set.
@@ -48,14 +48,6 @@ def cache_key(*parts) -> str:
     return hashlib.sha1(repr([part(p) for p in parts]).encode()).hexdigest()[:10]
 
 
-def _paragraphs(corpus: str, cfg: Config, split: str, max_lines: int | None = None):
-    tc = cfg.train
-    for line in read_lines(corpus, max_lines)["text"]:
-        line = normalize(line.strip())
-        if line and split_of(line, tc.dev_per_mille, tc.test_per_mille) == split:
-            yield line
-
-
 def clean_documents(corpus: str, count: int, cfg: Config, cache_dir: Path, split: str = "test") -> list[str]:
     """`count` documents of 1-2 KB, each of consecutive paragraphs of `split`, spread over the corpus.
 
@@ -72,7 +64,7 @@ def clean_documents(corpus: str, count: int, cfg: Config, cache_dir: Path, split
         return [json.loads(line) for line in cache.read_text(encoding="utf-8").splitlines()]
     rng = random.Random(0)
     docs, current, size, goal = [], [], 0, rng.randint(1000, 2000)
-    for para in _paragraphs(corpus, cfg, split):
+    for para in split_paragraphs(corpus, cfg, split):
         if len(para) > MAX_PARAGRAPH:
             continue
         current.append(para)
@@ -92,7 +84,7 @@ def clean_documents(corpus: str, count: int, cfg: Config, cache_dir: Path, split
 def training_lines(corpora: list[str], cfg: Config, max_lines: int | None):
     """Training-split paragraphs of each corpus (the first `max_lines` lines of each), tone-folded."""
     for corpus in corpora:
-        for para in _paragraphs(corpus, cfg, "train", max_lines):
+        for para in split_paragraphs(corpus, cfg, "train", max_lines):
             yield set_tone_style(para, "traditional")
 
 

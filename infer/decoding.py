@@ -90,46 +90,36 @@ class Row:
         prefix = "".join(out[start:k])
         return {f: lp for f, lp in self._priors[w, before].items() if f.startswith(prefix)}
 
-    def choices(self, k: int, out: list[str]) -> list[str]:
-        """Characters allowed at input position `k` after the output `out`."""
-        live = self._live(k, out)
-        if live:
-            start = self.spans[self.word_at[k]][0]
-            return list(dict.fromkeys(f[k - start] for f in live))
-        return list(self.options[k])
-
-    def allowed(self) -> list[int]:
-        k = len(self.out)
+    def _next(self) -> dict[int, float]:
+        """The bytes allowed next, each with the prior mass of the live forms it leads to (0.0
+        for every byte where no known word is being restored)."""
+        k, n = len(self.out), len(self.pending)
         if k == len(self.source):
-            return [EOS]
-        n = len(self.pending)
-        fits = {c.encode()[n] for c in self.choices(k, self.out) if c.encode().startswith(self.pending)}
-        return sorted(b + OFFSET for b in fits)
-
-    def _byte_prior(self, allowed: list[int]) -> torch.Tensor | None:
-        """Log-prior of each allowed byte: the prior mass of the live forms it leads to."""
-        k = len(self.out)
-        live = self._live(k, self.out) if self.prior_weight and k < len(self.source) else {}
+            return {EOS: 0.0}
+        live = self._live(k, self.out)
         if not live:
-            return None
-        start, n, mass = self.spans[self.word_at[k]][0], len(self.pending), dict.fromkeys(allowed, 0.0)
+            return {c.encode()[n] + OFFSET: 0.0 for c in self.options[k] if c.encode().startswith(self.pending)}
+        start, mass = self.spans[self.word_at[k]][0], {}
         for form, lp in live.items():
             b = form[k - start].encode()
             if b.startswith(self.pending):
-                mass[b[n] + OFFSET] += math.exp(lp)
-        return torch.log(torch.tensor([mass[t] for t in allowed]))
+                mass[b[n] + OFFSET] = mass.get(b[n] + OFFSET, 0.0) + math.exp(lp)
+        return mass
+
+    def allowed(self) -> list[int]:
+        return sorted(self._next())
 
     def step(self, logits: torch.Tensor | None) -> int:
         """Emit the best allowed byte under the model's `logits` for this position plus the
         weighted prior (no logits needed where one byte is allowed). Returns it."""
-        allowed = self.allowed()
+        mass = self._next()
+        allowed = sorted(mass)
         if len(allowed) == 1:
             token, p = allowed[0], 1.0
         else:
             scores = torch.log_softmax(logits[allowed].float(), dim=-1)
-            prior = self._byte_prior(allowed)
-            if prior is not None:
-                scores = scores + self.prior_weight * prior
+            if self.prior_weight and mass[allowed[0]]:
+                scores = scores + self.prior_weight * torch.log(torch.tensor([mass[t] for t in allowed]))
             probs = torch.softmax(scores, dim=-1)
             best = int(probs.argmax())
             token, p = allowed[best], float(probs[best])
@@ -154,13 +144,14 @@ class Row:
         highest prior (the most frequent one without a prior), other characters as they are."""
         out = list(self.out)
         for k in range(len(out), len(self.source)):
-            fits = [c for c in self.choices(k, out) if k > len(self.out) or c.encode().startswith(self.pending)]
-            live = self._live(k, out) if self.prior_weight and len(fits) > 1 else {}
+            head = k == len(self.out)  # the character being emitted must go on from its pending bytes
+            live = self._live(k, out)
             if live:
                 start = self.spans[self.word_at[k]][0]
-                out.append(max((f for f in live if f[k - start] in fits), key=live.get)[k - start])
+                fits = [f for f in live if not head or f[k - start].encode().startswith(self.pending)]
+                out.append(max(fits, key=live.get)[k - start])  # ties: the more frequent form
             else:
-                out.append(fits[0])
+                out.append(next(c for c in self.options[k] if not head or c.encode().startswith(self.pending)))
         rest = "".join(out[len(self.out):]).encode()[len(self.pending):]
         return [b + OFFSET for b in rest] + [EOS]
 

@@ -123,16 +123,20 @@ def apply(text: str, rng: random.Random, model: ConfusionModel, keep: Collection
     """`text` as the fitted engine might read it. Whitespace stays, no word is lost whole, and
     the characters at the indices in `keep` stay as they are."""
     severity = rng.choice(model.severities)
-    out, start = list(text), 0
+
+    def read(line: str, start: int, i: int) -> str:
+        change, changes, cum = model.distribution(*_context(line, i))
+        if start + i in keep or rng.random() >= change * severity:
+            return line[i]
+        return rng.choices(changes, cum_weights=cum)[0]
+    lines, start = [], 0
     for line in text.split("\n"):
-        for word in re.finditer(r"\S+", line):
-            read = []
-            for i in range(*word.span()):
-                change, changes, cum = model.distribution(*_context(line, i))
-                changed = start + i not in keep and rng.random() < change * severity
-                read.append(rng.choices(changes, cum_weights=cum)[0] if changed else line[i])
-            if "".join(read):
-                out[start + word.start():start + word.end()] = [""] * len(read)
-                out[start + word.start()] = "".join(read)
+        out = ""
+        for m in re.finditer(r"\s+|\S+", line):
+            piece = m.group()
+            if not piece.isspace():
+                piece = "".join(read(line, start, i) for i in range(*m.span())) or piece
+            out += piece
+        lines.append(out)
         start += len(line) + 1
-    return "".join(out)
+    return "\n".join(lines)

@@ -74,6 +74,15 @@ def read_lines(path: str, max_lines: int | None = None) -> Dataset:
     return load_dataset("text", data_files=path, split=split)
 
 
+def split_paragraphs(corpus: str, cfg: Config, split: str, max_lines: int | None = None):
+    """The non-empty paragraphs of `corpus` (its first `max_lines` lines) in `split`, NFC."""
+    tc = cfg.train
+    for line in read_lines(corpus, max_lines)["text"]:
+        line = normalize(line.strip())
+        if line and split_of(line, tc.dev_per_mille, tc.test_per_mille) == split:
+            yield line
+
+
 def build_splits(cfg: Config) -> DatasetDict:
     """Segments for train (corpora mixed by weight), dev and test (all corpora, in order)."""
     tc = cfg.train

@@ -8,8 +8,11 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
+from vidiac.infer.config import load_config
 from vidiac.infer.lexicon import Lexicon
 from vidiac.infer.vietnamese import normalize, set_tone_style, strip_diacritics
+
+from .corpus import split_paragraphs
 
 _TOKEN = re.compile(r"[^\W_]+")  # decoding's words: letters and digits (`năm 2024`)
 
@@ -45,24 +48,15 @@ def build_lexicon(texts: Iterable[str], min_count: int = 2, min_share: float = 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    from vidiac.infer.config import load_config  # the model's own split and tone style
-
-    from .corpus import read_lines, split_of
     parser = argparse.ArgumentParser(prog="python -m vidiac.train.lexicon", description="(Re)count a model's lexicon "
                                      "from the training split of the corpora in its vidiac.yaml.")
     parser.add_argument("model", help="model directory")
     parser.add_argument("--lines", type=int, help="read only the first N lines of each corpus")
     args = parser.parse_args(argv)
-    cfg = load_config(args.model)
-    tc = cfg.train
-
-    def paragraphs():
-        for corpus in tc.corpora:
-            for line in read_lines(corpus.path, args.lines)["text"]:
-                line = normalize(line.strip())
-                if line and split_of(line, tc.dev_per_mille, tc.test_per_mille) == "train":
-                    yield set_tone_style(line, cfg.text.tone_style)
-    lexicon = build_lexicon(paragraphs())
+    cfg = load_config(args.model)  # the model's own split and tone style
+    paragraphs = (set_tone_style(para, cfg.text.tone_style) for corpus in cfg.train.corpora
+                  for para in split_paragraphs(corpus.path, cfg, "train", args.lines))
+    lexicon = build_lexicon(paragraphs)
     lexicon.save(args.model)
     print(f"{args.model}: {sum(map(len, lexicon.forms.values())):,} forms of {len(lexicon.forms):,} words, "
           f"{len(lexicon.pairs):,} word pairs, from {lexicon.total:,} words")
