@@ -62,6 +62,10 @@ class NoiseConfig:
     hyphenate: float = 0.1  # chance that a wrapped line ends in a word split by a hyphen
     # Confusion models for fitted_ocr (`vidiac-ocr-pairs fit`), one per engine; each segment draws one.
     fitted_ocr_models: list[str] = field(default_factory=list)
+    # Real OCR output: the share of training segments swapped for line pairs of these files
+    # (`vidiac-ocr-pairs build --split train`), Tesseract's text beside the printed text.
+    ocr_pairs: float = 0.0
+    ocr_pairs_files: list[str] = field(default_factory=list)
 
     WEIGHTS: ClassVar[tuple[str, ...]] = ("strip_all", "strip_some", "latin_ocr", "vietnamese_ocr", "fitted_ocr")
 
@@ -77,6 +81,8 @@ class NoiseConfig:
             raise ConfigError(f"noise: at least one degradation needs a positive weight ({', '.join(self.WEIGHTS)})")
         if self.fitted_ocr and not self.fitted_ocr_models:
             raise ConfigError("noise.fitted_ocr: needs noise.fitted_ocr_models, the files `vidiac-ocr-pairs fit` wrote")
+        if self.ocr_pairs and not self.ocr_pairs_files:
+            raise ConfigError("noise.ocr_pairs: needs noise.ocr_pairs_files, the files `vidiac-ocr-pairs build` wrote")
 
 
 @dataclass

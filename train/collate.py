@@ -8,17 +8,22 @@ from vidiac.infer.config import Config
 from vidiac.infer.vietnamese import normalize, set_tone_style
 
 from .noise import Degrader
+from .ocr_pairs import pair_segments
 
 
 class DegradingCollator:
     """Degrades each segment anew every time it is drawn, so no two epochs see the same noise.
 
-    Rows that already carry a `source` (the fixed dev and test pairs) are used as they are.
+    Rows that already carry a `source` (the fixed dev and test pairs) are used as they are. With
+    `noise.ocr_pairs` above 0, that share of the segments is swapped for real OCR line pairs
+    (`ocr_pairs.pair_segments`), drawn at random.
     """
 
     def __init__(self, cfg: Config, seed: int, pad_to_multiple_of: int | None = None):
         self.tokenizer = ByT5Tokenizer()
         self.degrade = Degrader(cfg.noise)
+        self.ocr_share = cfg.noise.ocr_pairs
+        self.ocr_pairs = pair_segments(cfg) if self.ocr_share else []
         self.tone_style = cfg.text.tone_style
         self.max_bytes = cfg.model.max_bytes
         self.pad_to_multiple_of = pad_to_multiple_of  # few distinct shapes, so a compiled model rarely recompiles
@@ -39,7 +44,12 @@ class DegradingCollator:
         sources, targets = [], []
         rng = self._rng()
         for row in rows:
-            source, target = (row["source"], row["target"]) if "source" in row else self.pair(row["text"], rng)
+            if "source" in row:
+                source, target = row["source"], row["target"]
+            elif self.ocr_pairs and rng.random() < self.ocr_share:
+                source, target = rng.choice(self.ocr_pairs)
+            else:
+                source, target = self.pair(row["text"], rng)
             sources.append(source)
             targets.append(target)
         shape = dict(max_length=self.max_bytes, truncation=True, padding=True, pad_to_multiple_of=self.pad_to_multiple_of)

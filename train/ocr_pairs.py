@@ -32,8 +32,8 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from rapidfuzz.distance import Levenshtein
 from tqdm import tqdm
 
-from vidiac.infer.config import ConfigError, TrainConfig, load_config
-from vidiac.infer.vietnamese import normalize
+from vidiac.infer.config import Config, ConfigError, TrainConfig, load_config
+from vidiac.infer.vietnamese import normalize, set_tone_style
 
 from .confusion_model import ConfusionModel
 from .corpus import split_of
@@ -308,6 +308,41 @@ def read_pairs(path: str) -> list[dict]:
     except FileNotFoundError:
         raise PairsError(f"{path}: no such file") from None
     return records
+
+
+def pair_segments(cfg: Config) -> list[tuple[str, str]]:
+    """(OCR text, clean text) training segments from `noise.ocr_pairs_files`: runs of a record's
+    consecutive lines that fit train.segment_max_bytes and the model's window on both sides (a
+    longer line is left out). A record whose paragraph is not in the training split is an error:
+    dev and test text is never trained on."""
+    tc = cfg.train
+    limit = min(tc.segment_max_bytes, cfg.model.max_bytes)
+    segments = []
+
+    def fits(lines: list[str]) -> bool:
+        return len("\n".join(lines).encode()) <= limit
+
+    for path in cfg.noise.ocr_pairs_files:
+        for n, record in enumerate(read_pairs(path), 1):
+            split = split_of(record["target"], tc.dev_per_mille, tc.test_per_mille)
+            if split != "train":
+                raise PairsError(f"{path}:{n}: a {split} paragraph; training pairs must come from the training "
+                                 f"split (vidiac-ocr-pairs build --split train)")
+            ocr = normalize(record["source"]).split("\n")
+            clean = set_tone_style(normalize(record["target"]), cfg.text.tone_style).split("\n")
+            if len(ocr) != len(clean):
+                raise PairsError(f"{path}:{n}: {len(ocr)} OCR lines for {len(clean)} printed lines")
+            src, tgt = [], []
+            for o, c in zip(ocr, clean):
+                if tgt and not (fits(src + [o]) and fits(tgt + [c])):
+                    segments.append(("\n".join(src), "\n".join(tgt)))
+                    src, tgt = [], []
+                if fits([o]) and fits([c]):
+                    src.append(o)
+                    tgt.append(c)
+            if tgt:
+                segments.append(("\n".join(src), "\n".join(tgt)))
+    return segments
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -29,6 +29,7 @@ from .corpus import build_splits
 from .lexicon import build_lexicon
 from .metrics import scores
 from .modelcard import write_model_card
+from .ocr_pairs import PairsError
 from .table import TableError, read_table, write_table
 from .throughput import Throughput
 
@@ -210,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"vidiac-train: {path}: {cfg.train.max_minutes} minutes", file=sys.stderr, flush=True)
             metrics = train(cfg, Path(args.output or cfg.train.output_dir), resume=args.resume, deadline=deadline)
             print({k: round(v, 4) if isinstance(v, float) and math.isfinite(v) else v for k, v in metrics.items()})
-    except (ConfigError, TableError, FileNotFoundError) as e:  # FileNotFoundError: a corpus, with its path
+    except (ConfigError, TableError, PairsError, FileNotFoundError) as e:  # FileNotFoundError: a corpus, with its path
         parser.exit(2, f"vidiac-train: {e}\n")
     return 0
 

@@ -4,8 +4,10 @@ import random
 import pytest
 from rapidfuzz.distance import Levenshtein
 
-from tests.conftest import FIXTURE
+from tests.conftest import FIXTURE, tiny_config
+from vidiac.infer.config import ConfigError
 from vidiac.train import ocr_pairs
+from vidiac.train.collate import DegradingCollator
 from vidiac.train.confusion_model import ConfusionModel, apply, emissions
 from vidiac.train.corpus import split_of
 from vidiac.train.ocr_report import compare, format_report
@@ -137,3 +139,65 @@ def test_cli_errors_name_the_problem(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_:
         ocr_pairs.main(argv)
     assert exit_.value.code == 2 and message in capsys.readouterr().err
+
+
+def _paragraph_in(split: str, cfg, lines: list[str]) -> list[str]:
+    """`lines` under a heading that puts the paragraph in `split` (the split's key is the letters)."""
+    tc = cfg.train
+    for n in range(1000):
+        candidate = [f"Mục {chr(97 + n % 26)}{chr(97 + n // 26)}. {lines[0]}", *lines[1:]]
+        if split_of("\n".join(candidate), tc.dev_per_mille, tc.test_per_mille) == split:
+            return candidate
+    raise AssertionError(f"no {split} heading found")
+
+
+def _pair_config(tmp_path, records, *overrides):
+    path = tmp_path / "pairs.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    return tiny_config(tmp_path, "noise.ocr_pairs=1.0", f"noise.ocr_pairs_files=['{path}']", *overrides)
+
+
+def test_training_pairs_are_runs_of_lines_inside_the_window_from_the_training_split(tmp_path):
+    cfg = tiny_config(tmp_path)
+    clean = _paragraph_in("train", cfg, ["Kết quả công tác tuyên truyền", "cải cách hành chính quý I năm 2024",
+                                         "tổng hợp " * 10, "Đảng ủy xã Hòa Bình"])
+    ocr = [clean[0].split(".")[0].replace("ụ", "u") + ". Két qua cong tac tuyén truyén",
+           "cai cach hanh chinh quy I nim 2024", "tong hop " * 10, "Pang Uy x4 Hoa Binh"]
+    cfg = _pair_config(tmp_path, [{"source": "\n".join(ocr), "target": "\n".join(clean), "engine": "eng"}],
+                       "train.segment_max_bytes=64")
+    segments = ocr_pairs.pair_segments(cfg)
+    assert len(segments) > 1
+    for source, target in segments:
+        assert source.count("\n") == target.count("\n")
+        assert len(source.encode()) <= 64 and len(target.encode()) <= 64
+    # every line that fits, in order and paired with its own OCR line; the 90-byte line is left out
+    assert [t for _, seg in segments for t in seg.split("\n")] == [clean[0], clean[1], clean[3]]
+    assert [s for seg, _ in segments for s in seg.split("\n")] == [ocr[0], ocr[1], ocr[3]]
+
+    dev = _paragraph_in("dev", cfg, ["Kết quả công tác"])
+    cfg = _pair_config(tmp_path, [{"source": "Két qua cong tac", "target": "\n".join(dev), "engine": "eng"}])
+    with pytest.raises(ocr_pairs.PairsError, match=r"pairs.jsonl:1: a dev paragraph.*--split train"):
+        ocr_pairs.pair_segments(cfg)
+    cfg = _pair_config(tmp_path, [{"source": "Két qua", "target": "\n".join(clean), "engine": "eng"}])
+    with pytest.raises(ocr_pairs.PairsError, match="1 OCR lines for 4 printed lines"):
+        ocr_pairs.pair_segments(cfg)
+
+
+@pytest.mark.parametrize("share", [0.0, 0.5, 1.0])
+def test_collator_swaps_its_share_of_segments_for_real_ocr_pairs(tmp_path, share):
+    cfg = tiny_config(tmp_path)
+    clean = _paragraph_in("train", cfg, ["Kết quả công tác tuyên truyền"])
+    cfg = _pair_config(tmp_path, [{"source": "Muc. Két qua cong tac tuyén truyén", "target": "\n".join(clean),
+                                   "engine": "eng"}], f"noise.ocr_pairs={share}")
+    collator = DegradingCollator(cfg, seed=1)
+    batch = collator([{"text": "Ủy ban nhân dân xã Hòa Bình"}] * 200)
+    labels = [[t for t in row if t >= 0] for row in batch["labels"].tolist()]
+    targets = collator.tokenizer.batch_decode(labels, skip_special_tokens=True)
+    swapped = sum(t == "\n".join(clean) for t in targets) / len(targets)
+    assert swapped == pytest.approx(share, abs=0.1)
+    assert set(targets) <= {"\n".join(clean), "Ủy ban nhân dân xã Hòa Bình", "ỦY BAN NHÂN DÂN XÃ HÒA BÌNH"}
+
+
+def test_ocr_pairs_without_files_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="noise.ocr_pairs: needs noise.ocr_pairs_files"):
+        tiny_config(tmp_path, "noise.ocr_pairs=0.2")
