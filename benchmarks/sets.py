@@ -111,8 +111,8 @@ def synthetic_sets(docs: dict[str, list[str]]) -> list[BenchSet]:
     return out
 
 
-def tesseract_sets(path: str | None, cfg: Config) -> list[BenchSet]:
-    """One set per OCR engine from a JSONL of {"source", "target", "engine"} records."""
+def tesseract_sets(path: str | None, cfg: Config, split: str = "test") -> list[BenchSet]:
+    """One set per OCR engine from a JSONL of {"source", "target", "engine"} records of `split`."""
     if path is None:
         return [BenchSet(f"Tesseract {e} OCR", note="no --ocr-pairs file given (make one with vidiac-ocr-pairs)")
                 for e in OCR_ENGINES]
@@ -133,7 +133,7 @@ def tesseract_sets(path: str | None, cfg: Config) -> list[BenchSet]:
         engine = record["engine"]
         s = by_engine.setdefault(engine, BenchSet(f"Tesseract {engine} OCR"))
         # A record is one paragraph, wrapped; the split's key ignores whitespace, so it is the paragraph's.
-        if split_of(record["target"], tc.dev_per_mille, tc.test_per_mille) != "test":
+        if split_of(record["target"], tc.dev_per_mille, tc.test_per_mille) != split:
             trained_on[engine] = trained_on.get(engine, 0) + 1
             continue
         s.sources.append(normalize(record["source"]))
@@ -141,7 +141,7 @@ def tesseract_sets(path: str | None, cfg: Config) -> list[BenchSet]:
     for engine, s in by_engine.items():
         if engine in trained_on:
             s.note = (f"{trained_on[engine]} of {trained_on[engine] + len(s.targets)} records of {path} left out: "
-                      "their text is not in the model's test split (build the pairs with --split test)")
+                      f"their text is not in the model's {split} split (build the pairs with --split {split})")
     for e in OCR_ENGINES:
         by_engine.setdefault(e, BenchSet(f"Tesseract {e} OCR", note=f"{path} has no record with engine {e!r}"))
     return [by_engine[e] for e in sorted(by_engine, key=lambda e: (e not in OCR_ENGINES, e))]

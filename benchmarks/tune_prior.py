@@ -3,7 +3,8 @@
     python benchmarks/tune_prior.py --model models/default --weights 0,0.5,1,2
 
 The documents are the dev split's (the benchmark scores the test split), degraded as the
-benchmark's synthetic sets are; set the chosen weight in the model's vidiac.yaml.
+benchmark's synthetic sets are, and with --ocr-pairs Tesseract's output of dev paragraphs
+(vidiac-ocr-pairs build --split dev); set the chosen weight in the model's vidiac.yaml.
 """
 import argparse
 import sys
@@ -14,7 +15,7 @@ import torch
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from sets import clean_documents, synthetic_sets  # noqa: E402
+from sets import clean_documents, synthetic_sets, tesseract_sets  # noqa: E402
 
 from vidiac.infer import Restorer, load_config  # noqa: E402
 from vidiac.train.metrics import scores  # noqa: E402
@@ -27,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--legal", default=str(HERE.parent.parent / "shared/corpus/legal.txt.xz"))
     parser.add_argument("--news", default=str(HERE.parent.parent / "shared/corpus/news.txt.xz"))
     parser.add_argument("--docs", type=int, default=20, help="dev documents of 1-2 KB per corpus")
+    parser.add_argument("--ocr-pairs", help="JSONL of Tesseract pairs of dev paragraphs (vidiac-ocr-pairs build --split dev)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--cache", default=str(HERE / "cache"))
     args = parser.parse_args(argv)
@@ -34,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg = load_config(args.model)
     docs = {c: clean_documents(path, args.docs, cfg, Path(args.cache), split="dev")
             for c, path in (("legal", args.legal), ("news", args.news))}
-    sets = [s for s in synthetic_sets(docs) if s.sources]
+    sets = [s for s in synthetic_sets(docs) + tesseract_sets(args.ocr_pairs, cfg, split="dev") if s.sources]
     restorer = Restorer.from_pretrained(args.model)
     print("| prior_weight | " + " | ".join(s.name for s in sets) + " | chars/s |")
     print("|---|" + "---|" * (len(sets) + 1))

@@ -117,3 +117,17 @@ def test_a_degradation_noise_py_lacks_skips_its_set_with_a_note(monkeypatch):
     built = sets.synthetic_sets({"legal": ["Đảng ủy xã Hòa Bình"]})
     assert built[0].sources == ["Dang uy xa Hoa Binh"] and built[0].targets == ["Đảng ủy xã Hòa Bình"]
     assert built[1].sources == [] and "no degradation 'not_yet'" in built[1].note
+
+
+def test_tesseract_sets_keep_the_records_of_the_asked_split(tmp_path):
+    cfg = load_config(ROOT / "configs" / "tiny.yaml")
+    by_split = {}
+    for n in range(2000):
+        text = f"Mục {chr(97 + n % 26)}{chr(97 + n // 26 % 26)} kết quả công tác"
+        by_split.setdefault(split_of(text, cfg.train.dev_per_mille, cfg.train.test_per_mille), text)
+    records = [{"source": strip_diacritics(t), "target": t, "engine": "vie"} for t in by_split.values()]
+    path = tmp_path / "pairs.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    for split in ("dev", "test"):
+        vie = {s.name: s for s in _sets_module().tesseract_sets(str(path), cfg, split=split)}["Tesseract vie OCR"]
+        assert vie.targets == [by_split[split]] and f"not in the model's {split} split" in vie.note
