@@ -313,21 +313,24 @@ def read_pairs(path: str) -> list[dict]:
 def pair_segments(cfg: Config) -> list[tuple[str, str]]:
     """(OCR text, clean text) training segments from `noise.ocr_pairs_files`: runs of a record's
     consecutive lines that fit train.segment_max_bytes and the model's window on both sides (a
-    longer line is left out). A record whose paragraph is not in the training split is an error:
-    dev and test text is never trained on."""
+    longer line is left out). Dev and test text is never trained on: a file built from another
+    split is an error, and a record whose text falls in dev or test under this config (a
+    paragraph cut at a page's end hashes anew) is left out, and counted on stderr."""
     tc = cfg.train
     limit = min(tc.segment_max_bytes, cfg.model.max_bytes)
-    segments = []
+    segments, held_out = [], 0
 
     def fits(lines: list[str]) -> bool:
         return len("\n".join(lines).encode()) <= limit
 
     for path in cfg.noise.ocr_pairs_files:
         for n, record in enumerate(read_pairs(path), 1):
-            split = split_of(record["target"], tc.dev_per_mille, tc.test_per_mille)
-            if split != "train":
-                raise PairsError(f"{path}:{n}: a {split} paragraph; training pairs must come from the training "
-                                 f"split (vidiac-ocr-pairs build --split train)")
+            if record.get("split", "train") != "train":
+                raise PairsError(f"{path}:{n}: built from the {record['split']} split; training pairs must come "
+                                 f"from the training split (vidiac-ocr-pairs build --split train)")
+            if split_of(record["target"], tc.dev_per_mille, tc.test_per_mille) != "train":
+                held_out += 1
+                continue
             ocr = normalize(record["source"]).split("\n")
             clean = set_tone_style(normalize(record["target"]), cfg.text.tone_style).split("\n")
             if len(ocr) != len(clean):
@@ -342,6 +345,9 @@ def pair_segments(cfg: Config) -> list[tuple[str, str]]:
                     tgt.append(c)
             if tgt:
                 segments.append(("\n".join(src), "\n".join(tgt)))
+    if held_out:
+        print(f"noise.ocr_pairs_files: {held_out} records left out, their text is in the dev or test split",
+              file=sys.stderr)
     return segments
 
 

@@ -174,9 +174,12 @@ def test_training_pairs_are_runs_of_lines_inside_the_window_from_the_training_sp
     assert [t for _, seg in segments for t in seg.split("\n")] == [clean[0], clean[1], clean[3]]
     assert [s for seg, _ in segments for s in seg.split("\n")] == [ocr[0], ocr[1], ocr[3]]
 
-    dev = _paragraph_in("dev", cfg, ["Kết quả công tác"])
-    cfg = _pair_config(tmp_path, [{"source": "Két qua cong tac", "target": "\n".join(dev), "engine": "eng"}])
-    with pytest.raises(ocr_pairs.PairsError, match=r"pairs.jsonl:1: a dev paragraph.*--split train"):
+    dev = "\n".join(_paragraph_in("dev", cfg, ["Kết quả công tác"]))
+    record = {"source": "Két qua cong tac", "target": dev, "engine": "eng"}
+    cfg = _pair_config(tmp_path, [record, {"source": ocr[1], "target": clean[1], "engine": "eng"}])
+    assert ocr_pairs.pair_segments(cfg) == [(ocr[1], clean[1])]  # the dev paragraph is left out
+    cfg = _pair_config(tmp_path, [dict(record, split="dev")])
+    with pytest.raises(ocr_pairs.PairsError, match=r"pairs.jsonl:1: built from the dev split.*--split train"):
         ocr_pairs.pair_segments(cfg)
     cfg = _pair_config(tmp_path, [{"source": "Két qua", "target": "\n".join(clean), "engine": "eng"}])
     with pytest.raises(ocr_pairs.PairsError, match="1 OCR lines for 4 printed lines"):
