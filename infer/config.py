@@ -139,7 +139,7 @@ class InferConfig:
     # skeleton: output letters are variants of the input's (a -> ấ), words among the forms seen
     # in training; ocr: also known OCR misreadings (4 -> ã, 1 -> l); none: free generation.
     constraint: str = "skeleton"
-    # Weight of the lexicon's word-pair prior beside the model's scores (shallow fusion); 0: the model alone.
+    # Weight of the lexicon's word-trigram prior beside the model's scores (shallow fusion); 0: the model alone.
     prior_weight: float = 1.0
 
 

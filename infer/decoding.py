@@ -8,7 +8,7 @@ weak or confused model can pick a wrong mark but never drops, repeats or invents
 and every consonant, digit and space is forced without consulting the model.
 
 Each byte is chosen by the model's log-probability plus `prior_weight` times the lexicon's
-prior (lexicon.py): shallow fusion of the model with counts of which word follows which,
+prior (lexicon.py): shallow fusion of the model with counts of which word follows which two,
 which a small model trained on a CPU badly needs. With `prior_weight` 0 it is the model's
 own constrained greedy output.
 
@@ -45,18 +45,19 @@ class Row:
             if forms:
                 self.word_at[m.start():m.end()] = [len(self.spans)] * (m.end() - m.start())
             self.spans.append((m.start(), m.end(), forms))
-        # How well each form of a word leads into the rest of its line under the word-pair model
-        # (backward messages, normalized per word), so that the prior sees every word to the right.
-        self._ahead: list[dict[str, float]] = [{} for _ in self.spans]
+        # How well each form of a word leads into the rest of its line, given the form of the word
+        # before it (backward messages of the word-triple model, keyed (form before or None, form),
+        # scaled per word, never per form: that would bias the forms), so that the prior sees every
+        # word to the right.
+        self._ahead: list[dict[tuple[str | None, str], float]] = [{} for _ in self.spans]
         for w in reversed(range(len(self.spans) if self.prior_weight else 0)):
             forms = self.spans[w][2]
-            if forms and self._linked(w + 1) and self.spans[w + 1][2]:
-                after = self.spans[w + 1][2]
-                raw = [sum(p * self._ahead[w + 1][u] for p, u in zip(lexicon.follow(f, after), after)) for f in forms]
-            else:
-                raw = [1.0] * len(forms)
-            self._ahead[w] = {f: r / (sum(raw) or 1.0) for f, r in zip(forms, raw)}
-        self._priors: dict[tuple[int, str | None], dict[str, float]] = {}
+            after = self.spans[w + 1][2] if self._linked(w + 1) else []
+            raw = {(b, f): sum(p * self._ahead[w + 1][f, u] for p, u in zip(lexicon.follow((b, f), after), after))
+                   if after else 1.0 for b in self._before_forms(w) for f in forms}
+            total = sum(raw.values()) or 1.0
+            self._ahead[w] = {key: r / total for key, r in raw.items()}
+        self._priors: dict[tuple[int, str | None, str | None], dict[str, float]] = {}
         self.out: list[str] = []  # emitted characters, one per input character
         self.pending = b""  # bytes emitted of the next character
         self.tokens: list[int] = []
@@ -68,27 +69,36 @@ class Row:
         """Whether word `w` has a word before it on its line (pairs were counted within lines)."""
         return 0 < w < len(self.spans) and "\n" not in self.source[self.spans[w - 1][1]:self.spans[w][0]]
 
+    def _before_forms(self, w: int) -> list[str | None]:
+        """The forms the word before `w` may take; [None] where there is none or it is not in the lexicon."""
+        return (self._linked(w) and self.spans[w - 1][2]) or [None]
+
+    def _restored(self, w: int, out: list[str]) -> str | None:
+        """Word `w` as `out` holds it; None where `out` does not reach its end."""
+        start, end, _ = self.spans[w]
+        return "".join(out[start:end]) if end <= len(out) else None
+
     def _live(self, k: int, out: list[str]) -> dict[str, float]:
         """The forms of the word at `k` that agree with `out` before `k`, with their log-prior
-        given the word `out` holds before it and the words after it."""
+        given the two words `out` holds before it and the words after it."""
         w = self.word_at[k]
         if w is None:
             return {}
         start, _, forms = self.spans[w]
-        before = None
-        if self._linked(w) and self.spans[w - 1][1] <= len(out):
-            before = "".join(out[self.spans[w - 1][0]:self.spans[w - 1][1]])
-        if (w, before) not in self._priors:
+        second = self._restored(w - 1, out) if self._linked(w) else None
+        first = self._restored(w - 2, out) if second is not None and self._linked(w - 1) else None
+        if (w, first, second) not in self._priors:
             if self.prior_weight:
-                scores = [math.log(max(p * self._ahead[w][f], 1e-30))
-                          for p, f in zip(self.lexicon.follow(before, forms), forms)]
+                b = second if second is not None and self.spans[w - 1][2] else None  # as _before_forms keys it
+                scores = [math.log(max(p * self._ahead[w][b, f], 1e-30))
+                          for p, f in zip(self.lexicon.follow((first, second), forms), forms)]
                 top = max(scores)
                 norm = top + math.log(sum(math.exp(x - top) for x in scores))
-                self._priors[w, before] = {f: x - norm for f, x in zip(forms, scores)}
+                self._priors[w, first, second] = {f: x - norm for f, x in zip(forms, scores)}
             else:
-                self._priors[w, before] = dict.fromkeys(forms, 0.0)
+                self._priors[w, first, second] = dict.fromkeys(forms, 0.0)
         prefix = "".join(out[start:k])
-        return {f: lp for f, lp in self._priors[w, before].items() if f.startswith(prefix)}
+        return {f: lp for f, lp in self._priors[w, first, second].items() if f.startswith(prefix)}
 
     def _next(self) -> dict[int, float]:
         """The bytes allowed next, each with the prior mass of the live forms it leads to (0.0

@@ -1,17 +1,19 @@
 """The word forms seen in training, most frequent first: decoding's vocabulary and its prior.
 
-`lexicon.json` in a model directory maps a stripped lowercase word to the accented forms
+`lexicon.json.gz` in a model directory maps a stripped lowercase word to the accented forms
 training saw for it (`quan` -> `quan`, `quản`, `quân`, `quần`). Restoring `quan` then
 means choosing among real words, never inventing `quẩn̉`; a word training never saw is
 restored letter by letter.
 
-It also counts each form, and each pair of neighbouring words (`cơ quan`, `quản lý`): a
-word-pair (bigram) model. Decoding draws from it a prior over a word's forms given the word
-restored before it and every word after it on the line, which it adds to the model's scores
-(shallow fusion, `infer.prior_weight`) and drafts from: `co quan quan ly` is `cơ quan quản lý`
-before the model has read it.
+It also counts each form, each pair and each triple of neighbouring words (`cơ quan`,
+`cơ quan quản`): a word trigram model, backed off to pairs and single words. Decoding draws
+from it a prior over a word's forms given the two words restored before it and every word
+after it on the line, which it adds to the model's scores (shallow fusion,
+`infer.prior_weight`) and drafts from: `co quan quan ly` is `cơ quan quản lý` before the
+model has read it.
 """
 import functools
+import gzip
 import itertools
 import json
 from pathlib import Path
@@ -19,7 +21,8 @@ from pathlib import Path
 from .confusions import LATIN_OCR
 from .vietnamese import BASE, strip_diacritics
 
-LEXICON_NAME = "lexicon.json"
+LEXICON_NAME = "lexicon.json.gz"  # gzip: the word triples make the JSON about 33 MB, compressed 10 MB
+OLD_LEXICON_NAME = "lexicon.json"  # as model directories written before the triples hold it
 MODES = ("skeleton", "ocr")
 
 # Every letter sharing a skeleton and case: a -> a á à ả ã ạ ă ắ ... ậ; d -> d đ.
@@ -46,38 +49,44 @@ def _cased(form: str, source: str) -> str:
 
 
 class Lexicon:
-    # Pseudo-counts of the unigram share added to each pair count, so that a pair seen rarely or
-    # never still counts; best of 5-8000 for the shipped lexicon on the dev split (stripped legal, news).
-    SMOOTHING = 1000.0
+    # Stupid backoff (Brants et al. 2007): a word sequence never counted scores this share of
+    # the score of its shorter context. The triple and pair counts are pruned, so a rare
+    # sequence backs off rather than scoring zero.
+    BACKOFF = 0.4
 
     def __init__(self, forms: dict[str, list[str]], counts: dict[str, int] | None = None,
-                 pairs: dict[str, int] | None = None):
+                 pairs: dict[str, dict[str, int]] | None = None, triples: dict[str, dict[str, int]] | None = None):
         self.forms = forms  # stripped lowercase word -> forms, most frequent first
         self.counts = counts or {}  # lowercase form -> sightings
-        self.pairs = pairs or {}  # "form next_form" -> sightings, lowercase
+        # Nested as lexicon.json.gz stores them, so that loading builds no keys:
+        self.pairs = pairs or {}  # form -> next form -> sightings, lowercase
+        self.triples = triples or {}  # "form next_form" -> third form -> sightings, lowercase
         self.total = sum(self.counts.values())
 
     @classmethod
     def load(cls, model_dir: str | Path) -> "Lexicon":
         """The directory's lexicon; an empty one (letter-by-letter decoding) where there is none."""
-        path = Path(model_dir) / LEXICON_NAME
-        if not path.is_file():
+        path = next((p for p in (Path(model_dir) / n for n in (LEXICON_NAME, OLD_LEXICON_NAME)) if p.is_file()), None)
+        if path is None:
             return cls({})
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            pairs = {f"{a} {b}": n for a, follow in data.get("pairs", {}).items() for b, n in follow.items()}
-            return cls(dict(data["forms"]), data.get("counts"), pairs)
-        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError, AttributeError):
+            with (gzip.open if path.suffix == ".gz" else open)(path, "rt", encoding="utf-8") as f:
+                data = json.load(f)
+            return cls(dict(data["forms"]), data.get("counts"), data.get("pairs"), data.get("triples"))
+        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError, AttributeError, gzip.BadGzipFile, EOFError):
             raise ValueError(f"{path}: not a lexicon written by vidiac (recount it: python -m vidiac.train.lexicon "
                              f"{Path(model_dir)})") from None
 
     def save(self, model_dir: str | Path) -> None:
-        pairs = {}  # nested by first word: a third smaller than "first second" keys
-        for pair, n in self.pairs.items():
-            a, b = pair.split(" ")
-            pairs.setdefault(a, {})[b] = n
-        data = {"forms": self.forms, "counts": self.counts, "pairs": pairs}
-        (Path(model_dir) / LEXICON_NAME).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        data = {"forms": self.forms, "counts": self.counts, "pairs": self.pairs, "triples": self.triples}
+        with gzip.open(Path(model_dir) / LEXICON_NAME, "wt", encoding="utf-8") as f:
+            json.dump(data, f, ensure_ascii=False)
+        (Path(model_dir) / OLD_LEXICON_NAME).unlink(missing_ok=True)  # it would no longer be read
+
+    def __str__(self) -> str:
+        return (f"{sum(map(len, self.forms.values())):,} forms of {len(self.forms):,} words, "
+                f"{sum(map(len, self.pairs.values())):,} word pairs and {sum(map(len, self.triples.values())):,} "
+                f"triples, counted from {self.total:,} words")
 
     def candidates(self, word: str, mode: str) -> list[str]:
         """The forms `word` may be restored to, in the input's case, most frequent first."""
@@ -91,15 +100,25 @@ class Lexicon:
                     found.append(form)
         return list(dict.fromkeys(found))
 
-    def follow(self, before: str | None, forms: list[str]) -> list[float]:
-        """P(form | the word before), for each of `forms`: the pair's count smoothed by the
-        form's unigram share; the share alone where there is no word before."""
+    def follow(self, before: tuple[str | None, str | None], forms: list[str]) -> list[float]:
+        """A score for each of `forms` after the two words before (None for a missing word, at
+        the start of a line): its relative frequency after both where that triple was counted,
+        else after the word before alone, else on its own, each step back scaled by BACKOFF.
+        As the trigram baseline's, the scores are not normalized."""
         if not self.total:
             return [1.0] * len(forms)
-        shares = [self.counts.get(f.lower(), 0) / self.total for f in forms]
-        if before is None:
-            return shares
-        before = before.lower()
-        seen = self.counts.get(before, 0) + self.SMOOTHING
-        return [(self.pairs.get(f"{before} {f.lower()}", 0) + self.SMOOTHING * share) / seen
-                for f, share in zip(forms, shares)]
+        first, second = (w.lower() if w else None for w in before)
+        after_both = self.triples.get(f"{first} {second}", {}) if first and second else {}
+        after_one = self.pairs.get(second, {}) if second else {}
+        both = self.pairs.get(first, {}).get(second, 0)
+        alone = self.counts.get(second) or sum(after_one.values())  # digits are counted in pairs only
+        skip = self.BACKOFF if first and second else 1.0
+        scores = []
+        for form in (f.lower() for f in forms):
+            if n := after_both.get(form):
+                scores.append(n / both)
+            elif n := after_one.get(form):
+                scores.append(skip * n / alone)
+            else:
+                scores.append(skip * (self.BACKOFF if second else 1.0) * self.counts.get(form, 0) / self.total)
+        return scores

@@ -1,4 +1,4 @@
-"""Count the word forms and word pairs of the training text into the lexicon a model
+"""Count the word forms, word pairs and word triples of the training text into the lexicon a model
 directory carries (see `infer/lexicon.py`).
 
     python -m vidiac.train.lexicon MODEL_DIR --lines 300000   # (re)count a model's lexicon
@@ -18,20 +18,22 @@ _TOKEN = re.compile(r"[^\W_]+")  # decoding's words: letters and digits (`năm 2
 
 
 def build_lexicon(texts: Iterable[str], min_count: int = 2, min_share: float = 0.005,
-                  max_forms: int = 6, min_pair: int = 3) -> Lexicon:
+                  max_forms: int = 12, min_pair: int = 3, min_triple: int = 3) -> Lexicon:
     """Each stripped lowercase word's accented forms, most frequent first, with their counts,
-    and the counts of neighbouring word pairs seen `min_pair` times or more.
+    and the counts of neighbouring word pairs seen `min_pair` times or more and of triples
+    seen `min_triple` times or more.
 
     A form seen once, or far more rarely than the word's usual form (`quôc` beside `quốc`),
     is more often a typo than a word: it needs `min_count` sightings and `min_share` of the
     most frequent form's.
     """
-    counts, pairs = Counter(), Counter()
+    counts, pairs, triples = Counter(), Counter(), Counter()
     for text in texts:
         for line in normalize(text).lower().split("\n"):
             tokens = _TOKEN.findall(line)
             counts.update(tokens)
             pairs.update(f"{a} {b}" for a, b in zip(tokens, tokens[1:]))
+            triples.update(f"{a} {b} {c}" for a, b, c in zip(tokens, tokens[1:], tokens[2:]))
     forms, top, kept = defaultdict(list), {}, {}
     for word, n in counts.most_common():
         if n < min_count:
@@ -44,7 +46,17 @@ def build_lexicon(texts: Iterable[str], min_count: int = 2, min_share: float = 0
         if len(forms[key]) < max_forms and n >= min_share * top[key]:
             forms[key].append(word)
             kept[word] = n
-    return Lexicon(dict(forms), kept, {p: n for p, n in pairs.items() if n >= min_pair})
+    return Lexicon(dict(forms), kept, _nested(pairs, min_pair), _nested(triples, min_triple))
+
+
+def _nested(counts: Counter, least: int) -> dict[str, dict[str, int]]:
+    """{"a b c": n} as {"a b": {"c": n}}, keeping counts of `least` or more."""
+    nested = {}
+    for words, n in counts.items():
+        if n >= least:
+            context, last = words.rsplit(" ", 1)
+            nested.setdefault(context, {})[last] = n
+    return nested
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,8 +70,7 @@ def main(argv: list[str] | None = None) -> int:
                   for para in split_paragraphs(corpus.path, cfg, "train", args.lines))
     lexicon = build_lexicon(paragraphs)
     lexicon.save(args.model)
-    print(f"{args.model}: {sum(map(len, lexicon.forms.values())):,} forms of {len(lexicon.forms):,} words, "
-          f"{len(lexicon.pairs):,} word pairs, from {lexicon.total:,} words")
+    print(f"{args.model}: {lexicon}")
     return 0
 
 

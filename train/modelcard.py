@@ -46,9 +46,8 @@ Dev segments degraded with the training noise mix, {t.eval_samples} at most; fre
 
 ## Decoding lexicon
 
-`lexicon.json` holds {sum(map(len, lexicon.forms.values())):,} forms of {len(lexicon.forms):,} words and
-{len(lexicon.pairs):,} word pairs, counted from {lexicon.total:,} words of {lexicon_source}.
-Constrained decoding restores a known word only to one of its forms, and adds the pairs'
+`lexicon.json.gz` holds {lexicon} of {lexicon_source}.
+Constrained decoding restores a known word only to one of its forms, and adds the word-trigram
 prior to the model's scores with weight `infer.prior_weight` ({cfg.infer.prior_weight:g}; 0 is the model alone).
 
 ## Limits

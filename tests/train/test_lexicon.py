@@ -1,3 +1,4 @@
+import json
 import shutil
 
 from tests.conftest import FIXTURE
@@ -22,16 +23,30 @@ def test_a_form_seen_once_is_not_a_word():
     assert build_lexicon(["hôm nay", "hôm qua"]).forms == {"hom": ["hôm"]}
 
 
-def test_forms_and_neighbouring_pairs_are_counted_and_saved(tmp_path):
+def test_forms_and_neighbouring_pairs_and_triples_are_counted_and_saved(tmp_path):
     texts = ["Cơ quan quản lý nhà nước.\nCơ quan, quản lý"] * 3 + ["năm 2024 cơ quan"]
-    lexicon = build_lexicon(texts, min_count=2, min_pair=3)
+    lexicon = build_lexicon(texts, min_count=2, min_pair=3, min_triple=3)
     assert lexicon.counts["cơ"] == 7 and lexicon.counts["quản"] == 6 and "2024" not in lexicon.counts
-    # pairs run across punctuation but not across lines; digits are words for pairs
-    assert lexicon.pairs == {"cơ quan": 7, "quan quản": 6, "quản lý": 6, "lý nhà": 3, "nhà nước": 3}
-    assert build_lexicon(texts, min_pair=1).pairs["2024 cơ"] == 1
+    # pairs and triples run across punctuation but not across lines; digits are words for them
+    assert lexicon.pairs == {"cơ": {"quan": 7}, "quan": {"quản": 6}, "quản": {"lý": 6}, "lý": {"nhà": 3},
+                             "nhà": {"nước": 3}}
+    assert lexicon.triples == {"cơ quan": {"quản": 6}, "quan quản": {"lý": 6}, "quản lý": {"nhà": 3}, "lý nhà": {"nước": 3}}
+    assert build_lexicon(texts, min_pair=1).pairs["2024"] == {"cơ": 1}
+    assert build_lexicon(texts, min_triple=1).triples["năm 2024"] == {"cơ": 1}
     lexicon.save(tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == ["lexicon.json.gz"]
     again = Lexicon.load(tmp_path)
-    assert (again.forms, again.counts, again.pairs, again.total) == (lexicon.forms, lexicon.counts, lexicon.pairs, 32)
+    assert (again.forms, again.counts, again.pairs, again.triples, again.total) == (
+        lexicon.forms, lexicon.counts, lexicon.pairs, lexicon.triples, 32)
+
+
+def test_a_lexicon_written_before_the_triples_still_loads(tmp_path):
+    (tmp_path / "lexicon.json").write_text(json.dumps({"forms": {"co": ["có", "cơ"]}, "counts": {"có": 5, "cơ": 2},
+                                                       "pairs": {"có": {"cơ": 3}}}), encoding="utf-8")
+    old = Lexicon.load(tmp_path)
+    assert (old.forms, old.pairs, old.triples, old.total) == ({"co": ["có", "cơ"]}, {"có": {"cơ": 3}}, {}, 7)
+    old.save(tmp_path)  # rewritten in the new format, the old file removed so it cannot shadow nor linger
+    assert [p.name for p in tmp_path.iterdir()] == ["lexicon.json.gz"]
 
 
 def test_a_model_lexicon_is_recounted_from_its_training_split_only(tiny_model, tmp_path, capsys):
