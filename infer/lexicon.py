@@ -108,17 +108,23 @@ class Lexicon:
         if not self.total:
             return [1.0] * len(forms)
         first, second = (w.lower() if w else None for w in before)
-        after_both = self.triples.get(f"{first} {second}", {}) if first and second else {}
-        after_one = self.pairs.get(second, {}) if second else {}
-        both = self.pairs.get(first, {}).get(second, 0)
-        alone = self.counts.get(second) or sum(after_one.values())  # digits are counted in pairs only
-        skip = self.BACKOFF if first and second else 1.0
+        scores = self._follow_one(second, tuple(forms))
+        after_both = self.triples.get(f"{first} {second}") if first and second else None
+        if not first or not second:
+            return list(scores)
+        both = self.pairs[first][second] if after_both else 0  # a counted triple's pair is counted too
+        return [n / both if after_both and (n := after_both.get(f.lower())) else self.BACKOFF * s
+                for f, s in zip(forms, scores)]
+
+    @functools.lru_cache(maxsize=1 << 16)  # backward messages ask it for every form before, with the same forms
+    def _follow_one(self, second: str | None, forms: tuple[str, ...]) -> tuple[float, ...]:
+        """`follow` from the word before alone (lowercase; None: none)."""
+        after = self.pairs.get(second, {}) if second else {}
+        alone = self.counts.get(second) or sum(after.values())  # digits are counted in pairs only
         scores = []
         for form in (f.lower() for f in forms):
-            if n := after_both.get(form):
-                scores.append(n / both)
-            elif n := after_one.get(form):
-                scores.append(skip * n / alone)
+            if n := after.get(form):
+                scores.append(n / alone)
             else:
-                scores.append(skip * (self.BACKOFF if second else 1.0) * self.counts.get(form, 0) / self.total)
-        return scores
+                scores.append((self.BACKOFF if second else 1.0) * self.counts.get(form, 0) / self.total)
+        return tuple(scores)
