@@ -109,12 +109,13 @@ class Lexicon:
             return [1.0] * len(forms)
         first, second = (w.lower() if w else None for w in before)
         scores = self._follow_one(second, tuple(forms))
-        after_both = self.triples.get(f"{first} {second}") if first and second else None
         if not first or not second:
             return list(scores)
-        both = self.pairs[first][second] if after_both else 0  # a counted triple's pair is counted too
-        return [n / both if after_both and (n := after_both.get(f.lower())) else self.BACKOFF * s
-                for f, s in zip(forms, scores)]
+        after = self.triples.get(f"{first} {second}")
+        if not after:
+            return [self.BACKOFF * s for s in scores]
+        both = self.pairs.get(first, {}).get(second) or sum(after.values())  # pairs may be pruned harder
+        return [n / both if (n := after.get(f.lower())) else self.BACKOFF * s for f, s in zip(forms, scores)]
 
     @functools.lru_cache(maxsize=1 << 16)  # backward messages ask it for every form before, with the same forms
     def _follow_one(self, second: str | None, forms: tuple[str, ...]) -> tuple[float, ...]:

@@ -104,6 +104,8 @@ def test_prior_reads_the_word_before_and_every_word_after():
     assert _flat(Row("voi thay doi", triple, "skeleton", 1.0)) == "với thay đổi"
     assert _flat(Row("khi thay doi", triple, "skeleton", 1.0)) == "khi thay đối"
     assert _flat(Row("voi\nthay doi", triple, "skeleton", 1.0)) == "với\nthay đối"  # nor do triples
+    pruned = Lexicon(triple.forms, triple.counts, {}, triple.triples)  # counted with min_pair above min_triple
+    assert _flat(Row("voi thay doi", pruned, "skeleton", 1.0)) == "với thay đổi"
     # The draft follows the prior; without it, each word's most frequent form.
     def draft(weight):
         return bytes(b - 3 for b in Row("co quan quan ly", lexicon, "skeleton", weight).draft()[:-1]).decode()
