@@ -20,6 +20,7 @@ per disagreement instead of one per byte. The draft holds each word's form with 
 prior, so it is mostly right before the model sees it.
 """
 import math
+import operator
 import re
 
 import torch
@@ -38,10 +39,10 @@ class Row:
         self.lexicon = lexicon
         self.prior_weight = prior_weight if lexicon.total else 0.0  # a lexicon without counts has no prior
         self.options = [options(c, mode) for c in source]
-        self.spans: list[tuple[int, int, list[str]]] = []  # each word of the source, and the forms it may take
+        self.spans: list[tuple[int, int, tuple[str, ...]]] = []  # each word of the source, and the forms it may take
         self.word_at: list[int | None] = [None] * len(source)  # the span of a character inside a known word
         for m in _WORD.finditer(source):
-            forms = lexicon.candidates(m.group(), mode)
+            forms = tuple(lexicon.candidates(m.group(), mode))  # hashable: the lexicon caches by them
             if forms:
                 self.word_at[m.start():m.end()] = [len(self.spans)] * (m.end() - m.start())
             self.spans.append((m.start(), m.end(), forms))
@@ -52,9 +53,12 @@ class Row:
         self._ahead: list[dict[tuple[str | None, str], float]] = [{} for _ in self.spans]
         for w in reversed(range(len(self.spans) if self.prior_weight else 0)):
             forms = self.spans[w][2]
-            after = self.spans[w + 1][2] if self._linked(w + 1) else []
-            raw = {(b, f): sum(p * self._ahead[w + 1][f, u] for p, u in zip(lexicon.follow((b, f), after), after))
-                   if after else 1.0 for b in self._before_forms(w) for f in forms}
+            after = self.spans[w + 1][2] if self._linked(w + 1) else ()
+            raw = {}
+            for f in forms:
+                ahead = [self._ahead[w + 1][f, u] for u in after]  # the same for every form before
+                for b in self._before_forms(w):
+                    raw[b, f] = sum(map(operator.mul, lexicon.follow((b, f), after), ahead)) if after else 1.0
             total = sum(raw.values()) or 1.0
             self._ahead[w] = {key: r / total for key, r in raw.items()}
         self._priors: dict[tuple[int, str | None, str | None], dict[str, float]] = {}
@@ -69,9 +73,9 @@ class Row:
         """Whether word `w` has a word before it on its line (pairs were counted within lines)."""
         return 0 < w < len(self.spans) and "\n" not in self.source[self.spans[w - 1][1]:self.spans[w][0]]
 
-    def _before_forms(self, w: int) -> list[str | None]:
-        """The forms the word before `w` may take; [None] where there is none or it is not in the lexicon."""
-        return (self._linked(w) and self.spans[w - 1][2]) or [None]
+    def _before_forms(self, w: int) -> tuple[str | None, ...]:
+        """The forms the word before `w` may take; (None,) where there is none or it is not in the lexicon."""
+        return (self._linked(w) and self.spans[w - 1][2]) or (None,)
 
     def _restored(self, w: int, out: list[str]) -> str | None:
         """Word `w` as `out` holds it; None where `out` does not reach its end."""
@@ -89,7 +93,7 @@ class Row:
         first = self._restored(w - 2, out) if second is not None and self._linked(w - 1) else None
         if (w, first, second) not in self._priors:
             if self.prior_weight:
-                b = second if second is not None and self.spans[w - 1][2] else None  # as _before_forms keys it
+                b = second if second in self._before_forms(w) else None  # as the backward messages are keyed
                 scores = [math.log(max(p * self._ahead[w][b, f], 1e-30))
                           for p, f in zip(self.lexicon.follow((first, second), forms), forms)]
                 top = max(scores)

@@ -16,6 +16,7 @@ import functools
 import gzip
 import itertools
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 from .confusions import LATIN_OCR
@@ -100,7 +101,7 @@ class Lexicon:
                     found.append(form)
         return list(dict.fromkeys(found))
 
-    def follow(self, before: tuple[str | None, str | None], forms: list[str]) -> list[float]:
+    def follow(self, before: tuple[str | None, str | None], forms: Sequence[str]) -> list[float]:
         """A score for each of `forms` after the two words before (None for a missing word, at
         the start of a line): its relative frequency after both where that triple was counted,
         else after the word before alone, else on its own, each step back scaled by BACKOFF.
