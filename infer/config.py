@@ -141,6 +141,17 @@ class InferConfig:
     constraint: str = "skeleton"
     # Weight of the lexicon's word-trigram prior beside the model's scores (shallow fusion); 0: the model alone.
     prior_weight: float = 1.0
+    # A word whose best form has at least this probability under the prior alone takes it without
+    # the model, which reads only the stretches around the other words, `context_words` each
+    # side (the trigram's reach is 2). 1.0: the model reads everything.
+    sure_prior: float = 0.9
+    context_words: int = 6
+
+    def __post_init__(self):
+        if not 0 < self.sure_prior <= 1:
+            raise ConfigError(f"infer.sure_prior: expected a probability above 0 and at most 1, got {self.sure_prior!r}")
+        if self.context_words < 2:
+            raise ConfigError(f"infer.context_words: expected 2 or more (the word trigram's reach), got {self.context_words!r}")
 
 
 @dataclass

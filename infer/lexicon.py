@@ -16,7 +16,6 @@ import functools
 import gzip
 import itertools
 import json
-from collections.abc import Sequence
 from pathlib import Path
 
 from .confusions import LATIN_OCR
@@ -89,7 +88,8 @@ class Lexicon:
                 f"{sum(map(len, self.pairs.values())):,} word pairs and {sum(map(len, self.triples.values())):,} "
                 f"triples, counted from {self.total:,} words")
 
-    def candidates(self, word: str, mode: str) -> list[str]:
+    @functools.lru_cache(maxsize=1 << 16)  # text repeats its words
+    def candidates(self, word: str, mode: str) -> tuple[str, ...]:
         """The forms `word` may be restored to, in the input's case, most frequent first."""
         opts = [options(c, mode) for c in word]
         keys = itertools.islice(itertools.product(*(dict.fromkeys(strip_diacritics(o).lower() for o in op) for op in opts)), 64)
@@ -99,26 +99,27 @@ class Lexicon:
                 form = _cased(form, word)
                 if len(form) == len(word) and all(f in op for f, op in zip(form, opts)):
                     found.append(form)
-        return list(dict.fromkeys(found))
+        return tuple(dict.fromkeys(found))
 
-    def follow(self, before: tuple[str | None, str | None], forms: Sequence[str]) -> list[float]:
+    @functools.lru_cache(maxsize=1 << 18)  # backward messages ask it for every pair of forms before
+    def follow(self, before: tuple[str | None, str | None], forms: tuple[str, ...]) -> tuple[float, ...]:
         """A score for each of `forms` after the two words before (None for a missing word, at
         the start of a line): its relative frequency after both where that triple was counted,
         else after the word before alone, else on its own, each step back scaled by BACKOFF.
         As the trigram baseline's, the scores are not normalized."""
         if not self.total:
-            return [1.0] * len(forms)
+            return (1.0,) * len(forms)
         first, second = (w.lower() if w else None for w in before)
         scores = self._follow_one(second, tuple(forms))
         if not first or not second:
-            return list(scores)
+            return scores
         after = self.triples.get(f"{first} {second}")
         if not after:
-            return [self.BACKOFF * s for s in scores]
+            return tuple(self.BACKOFF * s for s in scores)
         both = self.pairs.get(first, {}).get(second) or sum(after.values())  # pairs may be pruned harder
-        return [n / both if (n := after.get(f.lower())) else self.BACKOFF * s for f, s in zip(forms, scores)]
+        return tuple(n / both if (n := after.get(f.lower())) else self.BACKOFF * s for f, s in zip(forms, scores))
 
-    @functools.lru_cache(maxsize=1 << 16)  # backward messages ask it for every form before, with the same forms
+    @functools.lru_cache(maxsize=1 << 16)  # follow asks it for every form before, with the same forms
     def _follow_one(self, second: str | None, forms: tuple[str, ...]) -> tuple[float, ...]:
         """`follow` from the word before alone (lowercase; None: none)."""
         after = self.pairs.get(second, {}) if second else {}

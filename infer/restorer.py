@@ -123,14 +123,22 @@ class Restorer:
                 for lay, words, recs in zip(layouts, restored, records)]
 
     def decode(self, sources: list[str], mode: str) -> list[Row]:
-        """Constrained greedy decoding of chunk texts (see decoding.py), batched by length."""
+        """Constrained greedy decoding of chunk texts (see decoding.py): the words the prior is
+        sure of are settled without the model, which decodes the stretches around the others,
+        batched by length."""
         if mode not in MODES:
             raise ValueError(f"constraint must be one of {MODES} or 'none', not {mode!r}")
-        rows = [Row(s, self.lexicon, mode, self.config.infer.prior_weight) for s in sources]
+        cfg = self.config.infer
+        rows = [Row(s, self.lexicon, mode, cfg.prior_weight) for s in sources]
+        parts = [(row, start, Row(row.source[start:end], self.lexicon, mode, cfg.prior_weight, known))
+                 for row in rows for start, end, known in row.settle(cfg.sure_prior, cfg.context_words)]
+        texts = [part.source for _, _, part in parts]
         self.passes = 0
-        for idx in batches(sources, self.config.infer.batch_size):
-            batch = self.tokenizer([sources[i] for i in idx], return_tensors="pt", padding=True).to(self.model.device)
-            self.passes += decode(self.model, batch["input_ids"], batch["attention_mask"], [rows[i] for i in idx])
+        for idx in batches(texts, cfg.batch_size):
+            batch = self.tokenizer([texts[i] for i in idx], return_tensors="pt", padding=True).to(self.model.device)
+            self.passes += decode(self.model, batch["input_ids"], batch["attention_mask"], [parts[i][2] for i in idx])
+        for row, start, part in parts:
+            row.take(start, part)
         return rows
 
     @torch.inference_mode()

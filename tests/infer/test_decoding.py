@@ -28,15 +28,15 @@ def test_options_keep_the_skeleton_and_the_case():
 def test_ocr_mode_allows_known_misreadings():
     assert "ã" in options("4", "ocr") and "ô" in options("6", "ocr") and "l" in options("1", "ocr")
     assert "Đ" in options("P", "ocr") and "ư" in options("w", "ocr")
-    assert LEXICON.candidates("x4", "ocr") == ["xã", "xa"]
-    assert LEXICON.candidates("1a", "ocr") == ["là", "la"]
-    assert LEXICON.candidates("x4", "skeleton") == []
+    assert LEXICON.candidates("x4", "ocr") == ("xã", "xa")
+    assert LEXICON.candidates("1a", "ocr") == ("là", "la")
+    assert LEXICON.candidates("x4", "skeleton") == ()
 
 
 def test_lexicon_candidates_follow_the_input_case():
-    assert LEXICON.candidates("QUAN", "skeleton") == ["QUAN", "QUẢN", "QUÂN"]
-    assert LEXICON.candidates("Dang", "skeleton") == ["Đảng"]
-    assert LEXICON.candidates("hom", "skeleton") == []
+    assert LEXICON.candidates("QUAN", "skeleton") == ("QUAN", "QUẢN", "QUÂN")
+    assert LEXICON.candidates("Dang", "skeleton") == ("Đảng",)
+    assert LEXICON.candidates("hom", "skeleton") == ()
 
 
 @pytest.fixture(scope="module")
@@ -135,3 +135,38 @@ def test_review_gives_a_record_per_word(shipped):
 def test_free_generation_is_still_available(shipped):
     restored = shipped.restore("Uy ban nhan dan\n12 3", constraint="none")
     assert restored.endswith("\n12 3") and len(restored.split()) == 6
+
+
+SURE = Lexicon({"nha": ["nhà"], "cua": ["của"], "ban": ["bán", "bàn"]}, counts={"nhà": 100, "của": 100, "bán": 50, "bàn": 50})
+
+
+def test_words_the_prior_is_sure_of_are_settled_and_the_rest_left_to_the_model():
+    row = Row("nha cua nha cua ban nha cua nha cua nha", SURE, "skeleton", 1.0)
+    # bán and bàn are equally likely: only the stretch around ban, 2 words each side, is left.
+    (start, end, known), = stretches = row.settle(0.9, 2)
+    assert stretches == [(8, 27, {0: ("nhà",), 4: ("của",), 8: ("bán", "bàn"), 12: ("nhà",), 16: ("của",)})]
+    assert row.done and row.text == "nhà của nhà của bán nhà của nhà của nhà"  # a guess where the model decides
+    part = Row(row.source[start:end], SURE, "skeleton", 1.0, known)
+    assert [forms for _, _, forms in part.spans] == [("nhà",), ("của",), ("bán", "bàn"), ("nhà",), ("của",)]
+    part.out, part.confidence = list("nhà của bàn nhà của"), [0.7] * 19  # as the model would decode it
+    row.take(8, part)
+    assert row.text == "nhà của nhà của bàn nhà của nhà của nhà"
+    assert row.word_confidence() == [1.0] * 2 + [0.7] * 5 + [1.0] * 3
+    # Near stretches merge; a word training never saw and an OCR misreading are left to the model too.
+    assert [s[:2] for s in Row("ban nha ban nha nha nha nha nha", SURE, "skeleton", 1.0).settle(0.9, 2)] == [(0, 19)]
+    assert [s[:2] for s in Row("nha nha nha xyz nha nha nha", SURE, "skeleton", 1.0).settle(0.9, 2)] == [(4, 23)]
+    assert [s[:2] for s in Row("nha nha nha nha 1 nha", SURE, "ocr", 1.0).settle(0.9, 2)] == [(8, 21)]
+    assert Row("nha nha nha nha 1 nha", SURE, "skeleton", 1.0).settle(0.9, 2) == []  # a digit stays a digit
+    # Without a prior, or sure only of certainty, the model reads everything.
+    assert [s[:2] for s in Row("nha cua", SURE, "skeleton", 0.0).settle(0.9, 2)] == [(0, 7)]
+    assert [s[:2] for s in Row("nha cua", SURE, "skeleton", 1.0).settle(1.0, 2)] == [(0, 7)]
+
+
+def test_restorer_runs_the_model_only_where_the_prior_is_unsure(shipped):
+    sure = "Co quan quan ly nha nuoc ve dat dai thuc hien theo quy dinh cua Luat nay."
+    cfg = shipped.config.infer
+    assert cfg.sure_prior < 1  # the shipped setting
+    assert shipped.restore(sure) == "Cơ quan quản lý nhà nước về đất đai thực hiện theo quy định của Luật này."
+    assert shipped.passes == 0
+    shipped.restore("Kenic va Baltflot")  # names the lexicon never saw
+    assert shipped.passes > 0

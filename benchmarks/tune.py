@@ -1,10 +1,10 @@
-"""Choose `infer.prior_weight` on the dev split: a model's word accuracy and speed at several weights.
+"""Choose an `infer` setting on the dev split: a model's word accuracy and speed at several values.
 
-    python benchmarks/tune_prior.py --model models/default --weights 0,0.5,1,2
+    python benchmarks/tune.py --model models/default prior_weight=0,0.5,1,2
 
 The documents are the dev split's (the benchmark scores the test split), degraded as the
 benchmark's synthetic sets are, and with --ocr-pairs Tesseract's output of dev paragraphs
-(vidiac-ocr-pairs build --split dev); set the chosen weight in the model's vidiac.yaml.
+(vidiac-ocr-pairs build --split dev); set the chosen value in the model's vidiac.yaml.
 """
 import argparse
 import sys
@@ -24,7 +24,7 @@ from vidiac.train.metrics import scores  # noqa: E402
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default=str(HERE.parent / "models" / "default"))
-    parser.add_argument("--weights", default="0,0.5,1,2", help="comma-separated prior weights to try")
+    parser.add_argument("setting", help="an infer setting and the values to try: prior_weight=0,1,2")
     parser.add_argument("--legal", default=str(HERE.parent.parent / "shared/corpus/legal.txt.xz"))
     parser.add_argument("--news", default=str(HERE.parent.parent / "shared/corpus/news.txt.xz"))
     parser.add_argument("--docs", type=int, default=20, help="dev documents of 1-2 KB per corpus")
@@ -32,22 +32,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--cache", default=str(HERE / "cache"))
     args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
+    key, _, values = args.setting.partition("=")
     cfg = load_config(args.model)
+    if not hasattr(cfg.infer, key) or not values:
+        parser.error(f"{args.setting!r}: expected an infer setting and values, as prior_weight=0,1,2")
+    kind = type(getattr(cfg.infer, key))
+    torch.set_num_threads(args.threads)
     docs = {c: clean_documents(path, args.docs, cfg, Path(args.cache), split="dev")
             for c, path in (("legal", args.legal), ("news", args.news))}
     sets = [s for s in synthetic_sets(docs) + tesseract_sets(args.ocr_pairs, cfg, split="dev") if s.sources]
-    restorer = Restorer.from_pretrained(args.model)
-    print("| prior_weight | " + " | ".join(s.name for s in sets) + " | chars/s |")
+    print(f"| {key} | " + " | ".join(s.name for s in sets) + " | chars/s |")
     print("|---|" + "---|" * (len(sets) + 1))
-    for weight in map(float, args.weights.split(",")):
-        restorer.config.infer.prior_weight = weight
+    for value in map(kind, values.split(",")):
+        restorer = Restorer.from_pretrained(args.model)  # afresh: its lexicon caches what it looked up
+        setattr(restorer.config.infer, key, value)
         row, chars, start = [], 0, time.perf_counter()
         for s in sets:
             row.append(scores(restorer.restore_many(s.sources), s.targets)["word_accuracy"])
             chars += sum(map(len, s.sources))
         speed = chars / (time.perf_counter() - start)
-        print(f"| {weight:g} | " + " | ".join(f"{a:.4f}" for a in row) + f" | {speed:,.0f} |", flush=True)
+        print(f"| {value} | " + " | ".join(f"{a:.4f}" for a in row) + f" | {speed:,.0f} |", flush=True)
     return 0
 
 
