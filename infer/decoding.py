@@ -47,6 +47,7 @@ class Row:
         self.prior_weight = prior_weight if lexicon.total else 0.0  # a lexicon without counts has no prior
         self.options = [options(c, mode) for c in source]
         self.spans: list[tuple[int, int, tuple[str, ...]]] = []  # each word of the source, and the forms it may take
+        self.keys: list[tuple[str, ...]] = []  # the forms of each word in lowercase, as the lexicon counts them
         self.word_at: list[int | None] = [None] * len(source)  # the span of a character inside a known word
         known = known or {}  # the forms of words already looked up (settled: one), by their start
         for m in _WORD.finditer(source):
@@ -54,19 +55,23 @@ class Row:
             if forms:
                 self.word_at[m.start():m.end()] = [len(self.spans)] * (m.end() - m.start())
             self.spans.append((m.start(), m.end(), forms))
+            self.keys.append(tuple(f.lower() for f in forms))
         # How well each form of a word leads into the rest of its line, given the form of the word
         # before it (backward messages of the word-triple model, keyed (form before or None, form),
         # scaled per word, never per form: that would bias the forms), so that the prior sees every
         # word to the right.
         self._ahead: list[dict[tuple[str | None, str], float]] = [{} for _ in self.spans]
         for w in reversed(range(len(self.spans) if self.prior_weight else 0)):
-            forms = self.spans[w][2]
-            after = self.spans[w + 1][2] if self._linked(w + 1) else ()
+            before = self._before_keys(w)
+            after = self.keys[w + 1] if self._linked(w + 1) else ()
             raw = {}
-            for f in forms:
+            for f in self.keys[w]:
+                if not after:
+                    raw.update(((b, f), 1.0) for b in before)
+                    continue
                 ahead = [self._ahead[w + 1][f, u] for u in after]  # the same for every form before
-                for b in self._before_forms(w):
-                    raw[b, f] = sum(map(operator.mul, lexicon.follow((b, f), after), ahead)) if after else 1.0
+                for b, scores in zip(before, lexicon.follow(before, f, after)):
+                    raw[b, f] = sum(map(operator.mul, scores, ahead))
             total = sum(raw.values()) or 1.0
             self._ahead[w] = {key: r / total for key, r in raw.items()}
         self._priors: dict[tuple[int, str | None, str | None], dict[str, float]] = {}
@@ -81,14 +86,14 @@ class Row:
         """Whether word `w` has a word before it on its line (pairs were counted within lines)."""
         return 0 < w < len(self.spans) and "\n" not in self.source[self.spans[w - 1][1]:self.spans[w][0]]
 
-    def _before_forms(self, w: int) -> tuple[str | None, ...]:
-        """The forms the word before `w` may take; (None,) where there is none or it is not in the lexicon."""
-        return (self._linked(w) and self.spans[w - 1][2]) or (None,)
+    def _before_keys(self, w: int) -> tuple[str | None, ...]:
+        """The forms the word before `w` may take, lowercase; (None,) where there is none or it is not in the lexicon."""
+        return (self._linked(w) and self.keys[w - 1]) or (None,)
 
     def _restored(self, w: int, out: list[str]) -> str | None:
-        """Word `w` as `out` holds it; None where `out` does not reach its end."""
+        """Word `w` as `out` holds it, lowercase; None where `out` does not reach its end."""
         start, end, _ = self.spans[w]
-        return "".join(out[start:end]) if end <= len(out) else None
+        return "".join(out[start:end]).lower() if end <= len(out) else None
 
     def _live(self, k: int, out: list[str]) -> dict[str, float]:
         """The forms of the word at `k` that agree with `out` before `k`, with their log-prior
@@ -101,9 +106,9 @@ class Row:
         first = self._restored(w - 2, out) if second is not None and self._linked(w - 1) else None
         if (w, first, second) not in self._priors:
             if self.prior_weight:
-                b = second if second in self._before_forms(w) else None  # as the backward messages are keyed
-                scores = [math.log(max(p * self._ahead[w][b, f], 1e-30))
-                          for p, f in zip(self.lexicon.follow((first, second), forms), forms)]
+                b = second if second in self._before_keys(w) else None  # as the backward messages are keyed
+                follow, = self.lexicon.follow((first,), second, self.keys[w])
+                scores = [math.log(max(p * self._ahead[w][b, f], 1e-30)) for p, f in zip(follow, self.keys[w])]
                 top = max(scores)
                 norm = top + math.log(sum(math.exp(x - top) for x in scores))
                 self._priors[w, first, second] = {f: x - norm for f, x in zip(forms, scores)}

@@ -101,31 +101,34 @@ class Lexicon:
                     found.append(form)
         return tuple(dict.fromkeys(found))
 
-    @functools.lru_cache(maxsize=1 << 18)  # backward messages ask it for every pair of forms before
-    def follow(self, before: tuple[str | None, str | None], forms: tuple[str, ...]) -> tuple[float, ...]:
-        """A score for each of `forms` after the two words before (None for a missing word, at
-        the start of a line): its relative frequency after both where that triple was counted,
-        else after the word before alone, else on its own, each step back scaled by BACKOFF.
-        As the trigram baseline's, the scores are not normalized."""
+    @functools.lru_cache(maxsize=1 << 16)  # backward messages ask it for every form of every word
+    def follow(self, firsts: tuple[str | None, ...], second: str | None,
+               forms: tuple[str, ...]) -> tuple[tuple[float, ...], ...]:
+        """For each word of `firsts`, a score for each of `forms` after it and `second` (None for
+        a missing word, at the start of a line; all lowercase, as counted): its relative frequency
+        after both where that triple was counted, else after `second` alone, else on its own,
+        each step back scaled by BACKOFF. As the trigram baseline's, the scores are not normalized."""
         if not self.total:
-            return (1.0,) * len(forms)
-        first, second = (w.lower() if w else None for w in before)
-        scores = self._follow_one(second, tuple(forms))
-        if not first or not second:
-            return scores
-        after = self.triples.get(f"{first} {second}")
-        if not after:
-            return tuple(self.BACKOFF * s for s in scores)
-        both = self.pairs.get(first, {}).get(second) or sum(after.values())  # pairs may be pruned harder
-        return tuple(n / both if (n := after.get(f.lower())) else self.BACKOFF * s for f, s in zip(forms, scores))
+            return ((1.0,) * len(forms),) * len(firsts)
+        scores = self._follow_one(second, forms)
+        backed_off = tuple(self.BACKOFF * s for s in scores)
+        result = []
+        for first in firsts:
+            after = self.triples.get(f"{first} {second}") if first and second else None
+            if not after:
+                result.append(backed_off if first and second else scores)
+                continue
+            both = self.pairs.get(first, {}).get(second) or sum(after.values())  # pairs may be pruned harder
+            result.append(tuple(n / both if (n := after.get(f)) else b for f, b in zip(forms, backed_off)))
+        return tuple(result)
 
     @functools.lru_cache(maxsize=1 << 16)  # follow asks it for every form before, with the same forms
     def _follow_one(self, second: str | None, forms: tuple[str, ...]) -> tuple[float, ...]:
-        """`follow` from the word before alone (lowercase; None: none)."""
+        """`follow` from the word before alone (None: none)."""
         after = self.pairs.get(second, {}) if second else {}
         alone = self.counts.get(second) or sum(after.values())  # digits are counted in pairs only
         scores = []
-        for form in (f.lower() for f in forms):
+        for form in forms:
             if n := after.get(form):
                 scores.append(n / alone)
             else:
