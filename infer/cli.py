@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
                              "misreadings such as x4 -> xã; none: free generation (default: the model's config)")
     parser.add_argument("--review", action="store_true",
                         help="write JSON instead of text: the restored text and, per word, input, output, "
-                             "the model's confidence and a flag, so that only uncertain words need a look")
+                             "a confidence and a flag, so that only uncertain words need a look")
     parser.add_argument("--threads", type=int, help="CPU threads for the model (default: torch's choice)")
     args = parser.parse_args(argv)
     try:

@@ -89,7 +89,7 @@ class Restorer:
 
     def review(self, texts: list[str], num_beams: int | None = None, tone_style: str | None = None,
                constraint: str | None = None) -> list[tuple[str, list[dict]]]:
-        """Each document restored, with a record per word: input, output, and the model's confidence.
+        """Each document restored, with a record per word: input, output, and a confidence.
 
         `constraint` (default: the config's) is "skeleton" (only marks change, words become
         forms seen in training), "ocr" (also known OCR misreadings: `x4` -> `xã`) or "none"
