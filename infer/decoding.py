@@ -170,8 +170,9 @@ class Row:
         """Give every word whose form the prior alone is `sure` of (its probability given the
         words chosen before it and every word after it) that form without the model, as every
         character with one option. Returns what the model must still decode: (start, end, the
-        settled forms inside by their offset) for each stretch around the other words, widened
-        by `context` words each side; settled, these hold the trigram's context fixed."""
+        forms of the words inside by their offset, one for a settled word) for each stretch around
+        the other words, widened by `context` words each side; settled, these hold the trigram's
+        context fixed."""
         if sure >= 1 or not self.prior_weight:
             return [(0, len(self.source), {start: forms for start, _, forms in self.spans})]
         starts = [start for start, _, _ in self.spans]
