@@ -7,12 +7,28 @@ from transformers import ByT5Tokenizer, T5Config, T5ForConditionalGeneration
 
 from .chunking import Layout, align_words, chunk_text, plan_chunks
 from .config import CONFIG_NAME, Config, ConfigError, load_config
-from .decoding import Row, decode
+from .decoding import _WORD, Row, decode
 from .lexicon import MODES, Lexicon
-from .vietnamese import normalize, set_tone_style
+from .vietnamese import may_be_syllable, normalize, set_tone_style
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "default"
 WEIGHTS = ("model.safetensors", "model.safetensors.index.json")
+# A line is judged not Vietnamese from 4 words, 70% of them no Vietnamese syllable: a line of
+# names (`Diego Costa tra dua Antonio Conte`, 67%) is still restored.
+FOREIGN_WORDS, FOREIGN_SHARE = 4, 0.7
+
+
+def _without(chunk: tuple[int, int], skip: list[bool]) -> list[tuple[int, int]]:
+    """The runs of words in `chunk` that `skip` does not mark."""
+    runs = []
+    for i in range(*chunk):
+        if skip[i]:
+            continue
+        if runs and runs[-1][1] == i:
+            runs[-1] = (runs[-1][0], i + 1)
+        else:
+            runs.append((i, i + 1))
+    return runs
 
 
 def batches(texts: list[str], size: int) -> list[list[int]]:
@@ -100,7 +116,9 @@ class Restorer:
         constraint = constraint or cfg.constraint
         style = tone_style or self.config.text.tone_style
         layouts = [Layout.of(normalize(t), cfg.chunk_bytes) for t in texts]
-        jobs = [(d, c) for d, lay in enumerate(layouts) for c in plan_chunks(lay, cfg.chunk_bytes)]
+        foreign = [self.foreign(lay) for lay in layouts]
+        jobs = [(d, part) for d, lay in enumerate(layouts) for c in plan_chunks(lay, cfg.chunk_bytes)
+                for part in _without(c, foreign[d])]
         sources = [chunk_text(layouts[d], c) for d, c in jobs]
         if constraint == "none":
             outputs = self.generate(sources, num_beams or cfg.num_beams)
@@ -110,7 +128,8 @@ class Restorer:
             outputs = [row.text for row in rows]
             confidences = [row.word_confidence() for row in rows]
         restored = [list(lay.words) for lay in layouts]
-        records = [[None] * len(lay.words) for lay in layouts]
+        records = [[{"input": w, "output": w, "confidence": None, "flag": "not Vietnamese"} if f else None
+                    for w, f in zip(lay.words, fs)] for lay, fs in zip(layouts, foreign)]
         for (d, (start, end)), out, conf in zip(jobs, outputs, confidences):
             words = layouts[d].words[start:end]
             aligned = align_words(words, out)
@@ -121,6 +140,22 @@ class Restorer:
                                          "flag": "kept input" if fell_back else None}
         return [(set_tone_style(lay.join(words), style), recs)
                 for lay, words, recs in zip(layouts, restored, records)]
+
+    def foreign(self, layout: Layout) -> list[bool]:
+        """Per word, whether it stands on a line that is not Vietnamese (an English paragraph, a
+        reference), which is left as it is: a line of FOREIGN_WORDS words or more (all-caps codes
+        aside) of which at least FOREIGN_SHARE cannot be a Vietnamese syllable, and the lexicon
+        knows at least half of those as they are written (English words of the news; OCR's
+        garbled words it does not know)."""
+        flags = [False] * len(layout.words)
+        starts = [0] + [i for i in range(1, len(layout.words)) if "\n" in layout.gaps[i]] + [len(layout.words)]
+        for a, b in zip(starts, starts[1:]):
+            tokens = [t for w in layout.words[a:b] for t in _WORD.findall(w) if not t.isdigit() and not t.isupper()]
+            alien = [t for t in tokens if not may_be_syllable(t)]
+            known = sum(self.lexicon.candidates(t, "skeleton") == (t,) for t in alien)
+            if len(tokens) >= FOREIGN_WORDS and len(alien) >= FOREIGN_SHARE * len(tokens) and known >= len(alien) / 2:
+                flags[a:b] = [True] * (b - a)
+        return flags
 
     def decode(self, sources: list[str], mode: str) -> list[Row]:
         """Constrained greedy decoding of chunk texts (see decoding.py): the words the prior is

@@ -78,3 +78,17 @@ def set_tone_style(text: str, style: str) -> str:
         raise ValueError(f"tone_style must be one of {TONE_STYLES}, not {style!r}")
     traditional = style == "traditional"
     return _WORD.sub(lambda m: _place_tone(m.group(0), traditional), text)
+
+
+# One Vietnamese syllable with its marks stripped: onset, vowel cluster, final consonant. English
+# words mostly fail it (`committee`, `see`, `dog`); OCR garbage often does too, so it is not a
+# test of Vietnamese on its own.
+_SYLLABLE = re.compile(
+    r"(ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?"
+    r"(oai|oay|oeo|uay|uoi|uou|uya|uye|uyu|ieu|yeu|ai|ao|au|ay|eo|eu|ia|ie|iu|oa|oe|oi|oo|ua|ue|ui|uo|uy|ye|uu|[aeiouy])"
+    r"(ch|ng|nh|[cmnpt])?")
+
+
+def may_be_syllable(word: str) -> bool:
+    """Whether `word` could be one Vietnamese syllable, marks aside."""
+    return _SYLLABLE.fullmatch(strip_diacritics(word).lower()) is not None

@@ -3,6 +3,7 @@ import json
 import pytest
 import torch
 
+from vidiac.infer.chunking import Layout
 from vidiac.infer.decoding import Row, decode
 from vidiac.infer.lexicon import Lexicon, options
 from vidiac.infer.restorer import DEFAULT_MODEL, Restorer
@@ -170,3 +171,16 @@ def test_restorer_runs_the_model_only_where_the_prior_is_unsure(shipped):
     assert shipped.passes == 0
     shipped.restore("Kenic va Baltflot")  # names the lexicon never saw
     assert shipped.passes > 0
+
+
+def test_a_line_that_is_not_vietnamese_is_left_as_it_is(shipped):
+    english = "The committee met on 3 May; see https://example.gov.vn for details. The quick brown fox jumps over the lazy dog."
+    out, records = shipped.review([english + "\nKet qua cong tac tuyen truyen cai cach hanh chinh quy I nam 2024"])[0]
+    assert out == english + "\nKết quả công tác tuyên truyền cải cách hành chính quý I năm 2024"
+    assert records[0] == {"input": "The", "output": "The", "confidence": None, "flag": "not Vietnamese"}
+    assert records[-1]["flag"] is None
+    assert shipped.restore("Theo Luat nay") == "Theo Luật này"  # a short line is never judged
+    # Codes and words that may be syllables are Vietnamese; OCR's garbled words are not English.
+    assert not any(shipped.foreign(Layout.of("Dieu 33.11.TT.3.11. Doanh thu TT Doanh thu TT", 200)))
+    assert not any(shipped.foreign(Layout.of("Bectrend Be bbw hoe va Cond babe tinh Tha tenet Chiab phicphe", 200)))
+    assert not any(shipped.foreign(Layout.of("Diego Costa tra dua Antonio Conte", 200)))  # names in Vietnamese
