@@ -34,7 +34,7 @@ import torch
 from .lexicon import Lexicon, options
 
 EOS, OFFSET = 1, 3  # ByT5: pad 0 (also the decoder start), eos 1, unk 2, then byte b is b + 3
-_WORD = re.compile(r"[^\W_]+")
+WORD = re.compile(r"[^\W_]+")  # decoding's words, as the lexicon counts them: letters and digits
 
 
 class Row:
@@ -50,7 +50,7 @@ class Row:
         self.keys: list[tuple[str, ...]] = []  # the forms of each word in lowercase, as the lexicon counts them
         self.word_at: list[int | None] = [None] * len(source)  # the span of a character inside a known word
         known = known or {}  # the forms of words already looked up (settled: one), by their start
-        for m in _WORD.finditer(source):
+        for m in WORD.finditer(source):
             forms = known[m.start()] if m.start() in known else lexicon.candidates(m.group(), mode)
             if forms:
                 self.word_at[m.start():m.end()] = [len(self.spans)] * (m.end() - m.start())

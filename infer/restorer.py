@@ -7,7 +7,7 @@ from transformers import ByT5Tokenizer, T5Config, T5ForConditionalGeneration
 
 from .chunking import Layout, align_words, chunk_text, plan_chunks
 from .config import CONFIG_NAME, Config, ConfigError, load_config
-from .decoding import _WORD, Row, decode
+from .decoding import WORD, Row, decode
 from .lexicon import MODES, Lexicon
 from .vietnamese import may_be_syllable, normalize, set_tone_style
 
@@ -150,7 +150,7 @@ class Restorer:
         flags = [False] * len(layout.words)
         starts = [0] + [i for i in range(1, len(layout.words)) if "\n" in layout.gaps[i]] + [len(layout.words)]
         for a, b in zip(starts, starts[1:]):
-            tokens = [t for w in layout.words[a:b] for t in _WORD.findall(w) if not t.isdigit() and not t.isupper()]
+            tokens = [t for w in layout.words[a:b] for t in WORD.findall(w) if not t.isdigit() and not t.isupper()]
             alien = [t for t in tokens if not may_be_syllable(t)]
             known = sum(self.lexicon.candidates(t, "skeleton") == (t,) for t in alien)
             if len(tokens) >= FOREIGN_WORDS and len(alien) >= FOREIGN_SHARE * len(tokens) and known >= len(alien) / 2:
