@@ -31,10 +31,10 @@ import re
 
 import torch
 
-from .lexicon import Lexicon, options
+from .lexicon import TOKEN, Lexicon, options
 
 EOS, OFFSET = 1, 3  # ByT5: pad 0 (also the decoder start), eos 1, unk 2, then byte b is b + 3
-WORD = re.compile(r"[^\W_]+")  # decoding's words, as the lexicon counts them: letters and digits
+WORD = re.compile(r"[^\W_]+")  # words: letters and digits (`năm 2024`)
 
 
 class Row:
@@ -46,20 +46,27 @@ class Row:
         self.lexicon = lexicon
         self.prior_weight = prior_weight if lexicon.total else 0.0  # a lexicon without counts has no prior
         self.options = [options(c, mode) for c in source]
-        self.spans: list[tuple[int, int, tuple[str, ...]]] = []  # each word of the source, and the forms it may take
-        self.keys: list[tuple[str, ...]] = []  # the forms of each word in lowercase, as the lexicon counts them
+        # Each token of the source (a word, or a punctuation mark) and the forms it may take: a word
+        # the lexicon knows, one of its forms; a token with no letter to choose (`2024`, `,`) none.
+        self.spans: list[tuple[int, int, tuple[str, ...]]] = []
+        # The forms of each token in lowercase, as the lexicon counts them: a token with no letter
+        # to choose is its own form; one the lexicon does not know has none, and cuts the chain
+        # (a form it never saw would score 0 for every form before it).
+        self.keys: list[tuple[str, ...]] = []
         self.word_at: list[int | None] = [None] * len(source)  # the span of a character inside a known word
         known = known or {}  # the forms of words already looked up (settled: one), by their start
-        for m in WORD.finditer(source):
-            forms = known[m.start()] if m.start() in known else lexicon.candidates(m.group(), mode)
+        for m in TOKEN.finditer(source):
+            fixed = all(len(self.options[k]) == 1 for k in range(m.start(), m.end()))
+            forms = () if fixed else known[m.start()] if m.start() in known else lexicon.candidates(m.group(), mode)
             if forms:
                 self.word_at[m.start():m.end()] = [len(self.spans)] * (m.end() - m.start())
             self.spans.append((m.start(), m.end(), forms))
-            self.keys.append(tuple(f.lower() for f in forms))
-        # How well each form of a word leads into the rest of its line, given the form of the word
-        # before it (backward messages of the word-triple model, keyed (form before or None, form),
-        # scaled per word, never per form: that would bias the forms), so that the prior sees every
-        # word to the right.
+            token = m.group().lower()
+            self.keys.append((token,) if fixed and token in lexicon.ids else tuple(f.lower() for f in forms))
+        # How well each form of a token leads into the rest of its line, given the form of the token
+        # before it (backward messages of the token-triple model, keyed (form before or None, form),
+        # scaled per token, never per form: that would bias the forms), so that the prior sees every
+        # token to the right.
         self._ahead: list[dict[tuple[str | None, str], float]] = [{} for _ in self.spans]
         for w in reversed(range(len(self.spans) if self.prior_weight else 0)):
             before = self._before_keys(w)
@@ -83,21 +90,21 @@ class Row:
         self.done = False
 
     def _linked(self, w: int) -> bool:
-        """Whether word `w` has a word before it on its line (pairs were counted within lines)."""
+        """Whether token `w` has a token before it on its line (pairs were counted within lines)."""
         return 0 < w < len(self.spans) and "\n" not in self.source[self.spans[w - 1][1]:self.spans[w][0]]
 
     def _before_keys(self, w: int) -> tuple[str | None, ...]:
-        """The forms the word before `w` may take, lowercase; (None,) where there is none or it is not in the lexicon."""
+        """The forms the token before `w` may take, lowercase; (None,) where there is none or the lexicon does not know it."""
         return (self._linked(w) and self.keys[w - 1]) or (None,)
 
     def _restored(self, w: int, out: list[str]) -> str | None:
-        """Word `w` as `out` holds it, lowercase; None where `out` does not reach its end."""
+        """Token `w` as `out` holds it, lowercase; None where `out` does not reach its end."""
         start, end, _ = self.spans[w]
         return "".join(out[start:end]).lower() if end <= len(out) else None
 
     def _live(self, k: int, out: list[str]) -> dict[str, float]:
         """The forms of the word at `k` that agree with `out` before `k`, with their log-prior
-        given the two words `out` holds before it and the words after it."""
+        given the two tokens `out` holds before it and the tokens after it."""
         w = self.word_at[k]
         if w is None:
             return {}
@@ -197,10 +204,11 @@ class Row:
             out.append(form[k - start])
             confidence.append(p)
         self.out, self.confidence, self.done = out, confidence, True
-        stretches = []
+        stretches, words = [], [w for w, (start, _, _) in enumerate(self.spans) if WORD.match(self.source, start)]
         for w in dict.fromkeys(unsure):
-            start = self.spans[w - context][0] if w - context > 0 else 0
-            end = self.spans[w + context][1] if w + context < len(self.spans) - 1 else len(self.source)
+            i = bisect.bisect_left(words, w)  # context counts words: punctuation is context only beside them
+            start = self.spans[words[i - context]][0] if i - context > 0 else 0
+            end = self.spans[words[i + context]][1] if i + context < len(words) - 1 else len(self.source)
             if stretches and start <= stretches[-1][1]:
                 start = stretches.pop()[0]
             stretches.append((start, end))

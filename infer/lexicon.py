@@ -1,28 +1,33 @@
 """The word forms seen in training, most frequent first: decoding's vocabulary and its prior.
 
-`lexicon.json.gz` in a model directory maps a stripped lowercase word to the accented forms
-training saw for it (`quan` -> `quan`, `quản`, `quân`, `quần`). Restoring `quan` then
-means choosing among real words, never inventing `quẩn̉`; a word training never saw is
-restored letter by letter.
+The lexicon in a model directory (`lexicon.npz`, `lexicon-triples.npz`) maps a stripped
+lowercase word to the accented forms training saw for it (`quan` -> `quan`, `quản`, `quân`,
+`quần`). Restoring `quan` then means choosing among real words, never inventing `quẩn̉`; a
+word training never saw is restored letter by letter.
 
-It also counts each form, each pair and each triple of neighbouring words (`cơ quan`,
-`cơ quan quản`): a word trigram model, backed off to pairs and single words. Decoding draws
-from it a prior over a word's forms given the two words restored before it and every word
+It also counts every token of the training text (words, and punctuation marks one by one),
+every pair and every triple of neighbouring tokens on a line (`cơ quan`, `điều 5 .`,
+`. phạm vi`): a token trigram model, backed off to pairs and single tokens. Decoding draws
+from it a prior over a word's forms given the two tokens restored before it and every token
 after it on the line, which it adds to the model's scores (shallow fusion,
 `infer.prior_weight`) and drafts from: `co quan quan ly` is `cơ quan quản lý` before the
 model has read it.
 """
 import functools
-import gzip
 import itertools
-import json
+import re
+import zipfile
 from pathlib import Path
+
+import numpy as np
 
 from .confusions import LATIN_OCR
 from .vietnamese import BASE, strip_diacritics
 
-LEXICON_NAME = "lexicon.json.gz"  # gzip: the word triples make the JSON about 33 MB, compressed 10 MB
-OLD_LEXICON_NAME = "lexicon.json"  # as model directories written before the triples hold it
+# The tokens, their counts, forms and pairs; the triples, 11 MB of the 13: each file under 15 MB.
+LEXICON_FILES = ("lexicon.npz", "lexicon-triples.npz")
+OLD_LEXICON_NAMES = ("lexicon.json.gz", "lexicon.json")  # as vidiac wrote them before the token n-grams
+TOKEN = re.compile(r"[^\W_]+|\S")  # what the n-grams count: words (letters and digits), and each other visible character
 MODES = ("skeleton", "ocr")
 
 # Every letter sharing a skeleton and case: a -> a á à ả ã ạ ă ắ ... ậ; d -> d đ.
@@ -49,44 +54,86 @@ def _cased(form: str, source: str) -> str:
 
 
 class Lexicon:
-    # Stupid backoff (Brants et al. 2007): a word sequence never counted scores this share of
-    # the score of its shorter context. The triple and pair counts are pruned, so a rare
-    # sequence backs off rather than scoring zero.
+    # Stupid backoff (Brants et al. 2007): a token sequence never counted scores this share of
+    # the score of its shorter context.
     BACKOFF = 0.4
 
     def __init__(self, forms: dict[str, list[str]], counts: dict[str, int] | None = None,
                  pairs: dict[str, dict[str, int]] | None = None, triples: dict[str, dict[str, int]] | None = None):
-        self.forms = forms  # stripped lowercase word -> forms, most frequent first
-        self.counts = counts or {}  # lowercase form -> sightings
-        # Nested as lexicon.json.gz stores them, so that loading builds no keys:
-        self.pairs = pairs or {}  # form -> next form -> sightings, lowercase
-        self.triples = triples or {}  # "form next_form" -> third form -> sightings, lowercase
-        self.total = sum(self.counts.values())
+        """`forms`: stripped lowercase word -> its forms, most frequent first; `counts`: token ->
+        sightings; `pairs`: token -> next token -> sightings; `triples`: "token next" -> third
+        token -> sightings. Tokens are lowercase, as counted."""
+        counts, pairs, triples = counts or {}, pairs or {}, triples or {}
+        vocab = list(dict.fromkeys([*counts, *(f for fs in forms.values() for f in fs), *pairs,
+                                    *(t for after in pairs.values() for t in after),
+                                    *(t for ctx in triples for t in ctx.split(" ")),
+                                    *(t for after in triples.values() for t in after)]))
+        ids = {t: i for i, t in enumerate(vocab)}
+        pair_counts = {ids[a] * len(vocab) + ids[b]: n for a, after in pairs.items() for b, n in after.items()}
+        triple_counts = {}
+        for context, after in triples.items():
+            a, b = context.split(" ")
+            triple_counts.update(((ids[a] * len(vocab) + ids[b]) * len(vocab) + ids[c], n) for c, n in after.items())
+        self._setup(vocab, np.array([counts.get(t, 0) for t in vocab], dtype=np.uint32),
+                    *_sorted(pair_counts), *_sorted(triple_counts), forms)
+
+    def _setup(self, vocab: list[str], counts: np.ndarray, pair_keys: np.ndarray, pair_counts: np.ndarray,
+               triple_keys: np.ndarray, triple_counts: np.ndarray, forms: dict[str, list[str]]) -> None:
+        if len(vocab) ** 3 >= 2 ** 63:
+            raise ValueError(f"{len(vocab):,} tokens: too many to key their triples in 64 bits")
+        # Token ids, and pairs and triples as sorted keys (a * V + b, (a * V + b) * V + c) with
+        # their counts: a tenth of the memory of nested dicts, and loaded without building a key.
+        self.vocab, self.ids = vocab, {t: i for i, t in enumerate(vocab)}
+        self.counts, self.pair_keys, self.pair_counts = counts, pair_keys, pair_counts
+        self._counts = counts.tolist()  # read one at a time: a list's items are faster than an array's
+        self.triple_keys, self.triple_counts = triple_keys, triple_counts
+        self.forms = forms
+        self.total = int(counts.sum())
 
     @classmethod
     def load(cls, model_dir: str | Path) -> "Lexicon":
         """The directory's lexicon; an empty one (letter-by-letter decoding) where there is none."""
-        path = next((p for p in (Path(model_dir) / n for n in (LEXICON_NAME, OLD_LEXICON_NAME)) if p.is_file()), None)
-        if path is None:
+        model_dir = Path(model_dir)
+        paths = [model_dir / n for n in LEXICON_FILES]
+        if not paths[0].is_file():
+            if any((model_dir / n).is_file() for n in OLD_LEXICON_NAMES):
+                raise ValueError(f"{model_dir}: its lexicon is in an older vidiac's format (recount it: "
+                                 f"python -m vidiac.train.lexicon {model_dir})")
             return cls({})
         try:
-            with (gzip.open if path.suffix == ".gz" else open)(path, "rt", encoding="utf-8") as f:
-                data = json.load(f)
-            return cls(dict(data["forms"]), data.get("counts"), data.get("pairs"), data.get("triples"))
-        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError, AttributeError, gzip.BadGzipFile, EOFError):
-            raise ValueError(f"{path}: not a lexicon written by vidiac (recount it: python -m vidiac.train.lexicon "
-                             f"{Path(model_dir)})") from None
+            words = _read(paths[0], ("vocab", "counts", "pair_keys", "pair_counts", "forms"))
+            triples = _read(paths[1], ("keys", "counts"))
+            vocab = words["vocab"].tobytes().decode("utf-8").split("\n") if words["vocab"].size else []
+            counts = _unpacked(words["counts"], np.uint32)
+            if len(counts) != len(vocab) or (words["forms"].size and not 0 <= words["forms"].min() <= words["forms"].max() < len(vocab)):
+                raise ValueError(f"{paths[0]}: not a lexicon written by vidiac ({len(vocab)} tokens, {len(counts)} counts)")
+            lexicon = cls.__new__(cls)
+            lexicon._setup(vocab, counts, _unpacked(words["pair_keys"], np.int64, delta=True),
+                           _unpacked(words["pair_counts"], np.uint32), _unpacked(triples["keys"], np.int64, delta=True),
+                           _unpacked(triples["counts"], np.uint32), _grouped([vocab[i] for i in words["forms"].tolist()]))
+        except (ValueError, UnicodeDecodeError) as e:
+            raise ValueError(f"{e}; recount it: python -m vidiac.train.lexicon {model_dir}") from None
+        return lexicon
 
     def save(self, model_dir: str | Path) -> None:
-        data = {"forms": self.forms, "counts": self.counts, "pairs": self.pairs, "triples": self.triples}
-        with gzip.open(Path(model_dir) / LEXICON_NAME, "wt", encoding="utf-8") as f:
-            json.dump(data, f, ensure_ascii=False)
-        (Path(model_dir) / OLD_LEXICON_NAME).unlink(missing_ok=True)  # it would no longer be read
+        words, triples = (Path(model_dir) / n for n in LEXICON_FILES)
+        np.savez_compressed(words, vocab=np.frombuffer("\n".join(self.vocab).encode("utf-8"), dtype=np.uint8),
+                            counts=_packed(self.counts), pair_keys=_packed(self.pair_keys, delta=True),
+                            pair_counts=_packed(self.pair_counts),
+                            forms=np.array([self.ids[f] for fs in self.forms.values() for f in fs], dtype=np.int64))
+        np.savez_compressed(triples, keys=_packed(self.triple_keys, delta=True), counts=_packed(self.triple_counts))
+
+    def count(self, *tokens: str) -> int:
+        """Sightings of one token, a pair or a triple (lowercase)."""
+        if any(t not in self.ids for t in tokens) or not 1 <= len(tokens) <= 3:
+            return 0
+        *context, last = (self.ids[t] for t in tokens)
+        return self._after(*context).get(last, 0) if context else self._counts[last]
 
     def __str__(self) -> str:
         return (f"{sum(map(len, self.forms.values())):,} forms of {len(self.forms):,} words, "
-                f"{sum(map(len, self.pairs.values())):,} word pairs and {sum(map(len, self.triples.values())):,} "
-                f"triples, counted from {self.total:,} words")
+                f"{len(self.pair_keys):,} token pairs and {len(self.triple_keys):,} triples, "
+                f"counted from {self.total:,} tokens")
 
     @functools.lru_cache(maxsize=1 << 16)  # text repeats its words
     def candidates(self, word: str, mode: str) -> tuple[str, ...]:
@@ -104,33 +151,79 @@ class Lexicon:
     @functools.lru_cache(maxsize=1 << 16)  # backward messages ask it for every form of every word
     def follow(self, firsts: tuple[str | None, ...], second: str | None,
                forms: tuple[str, ...]) -> tuple[tuple[float, ...], ...]:
-        """For each word of `firsts`, a score for each of `forms` after it and `second` (None for
-        a missing word, at the start of a line; all lowercase, as counted): its relative frequency
+        """For each token of `firsts`, a score for each of `forms` after it and `second` (None for
+        a missing token, at the start of a line; all lowercase, as counted): its relative frequency
         after both where that triple was counted, else after `second` alone, else on its own,
         each step back scaled by BACKOFF. As the trigram baseline's, the scores are not normalized."""
         if not self.total:
             return ((1.0,) * len(forms),) * len(firsts)
         scores = self._follow_one(second, forms)
         backed_off = tuple(self.BACKOFF * s for s in scores)
+        b = self.ids.get(second) if second is not None else None
+        f = [self.ids.get(form) for form in forms]
         result = []
         for first in firsts:
-            after = self.triples.get(f"{first} {second}") if first and second else None
-            if not after:
-                result.append(backed_off if first and second else scores)
+            if first is None or second is None:
+                result.append(scores)
                 continue
-            both = self.pairs.get(first, {}).get(second) or sum(after.values())  # pairs may be pruned harder
-            result.append(tuple(n / both if (n := after.get(f)) else b for f, b in zip(forms, backed_off)))
+            a = self.ids.get(first)
+            # A triple is counted only where its pair is: most pairs of forms never are.
+            both = self._after(a).get(b) if a is not None and b is not None else None
+            after = self._after(a, b) if both else {}
+            result.append(tuple(n / both if (n := after.get(i)) else s for i, s in zip(f, backed_off)) if after else backed_off)
         return tuple(result)
 
     @functools.lru_cache(maxsize=1 << 16)  # follow asks it for every form before, with the same forms
     def _follow_one(self, second: str | None, forms: tuple[str, ...]) -> tuple[float, ...]:
-        """`follow` from the word before alone (None: none)."""
-        after = self.pairs.get(second, {}) if second else {}
-        alone = self.counts.get(second) or sum(after.values())  # digits are counted in pairs only
-        scores = []
-        for form in forms:
-            if n := after.get(form):
-                scores.append(n / alone)
-            else:
-                scores.append((self.BACKOFF if second else 1.0) * self.counts.get(form, 0) / self.total)
-        return tuple(scores)
+        """`follow` from the token before alone (None: none)."""
+        f = [self.ids.get(form) for form in forms]
+        alone = [self._counts[i] / self.total if i is not None else 0.0 for i in f]
+        if second is None:
+            return tuple(alone)
+        b = self.ids.get(second)
+        after = self._after(b) if b is not None else {}
+        return tuple(n / self._counts[b] if (n := after.get(i)) else self.BACKOFF * u for i, u in zip(f, alone))
+
+    @functools.lru_cache(maxsize=1 << 16)  # text repeats its contexts
+    def _after(self, *context: int) -> dict[int, int]:
+        """The ids of the tokens counted after `context` (one token id, or two), with their counts:
+        the keys of one context are contiguous, one slice of the sorted keys."""
+        keys, counts = (self.pair_keys, self.pair_counts) if len(context) == 1 else (self.triple_keys, self.triple_counts)
+        v = len(self.vocab)
+        base = (context[0] * v + context[-1] if len(context) == 2 else context[0]) * v
+        lo, hi = keys.searchsorted([base, base + v]).tolist()
+        return dict(zip((keys[lo:hi] - base).tolist(), counts[lo:hi].tolist()))
+
+
+def _sorted(counts: dict[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    keys = np.array(sorted(counts), dtype=np.int64)
+    return keys, np.array([counts[k] for k in keys.tolist()], dtype=np.uint32)
+
+
+def _packed(a: np.ndarray, delta: bool = False) -> np.ndarray:
+    """`a` as its bytes planes, least significant first, of the differences of its (sorted)
+    values where `delta`: the planes of high bytes are nearly all zero, which deflate packs
+    to almost nothing (the triples take 11 MB where plain arrays take 18)."""
+    if delta:
+        a = np.diff(a, prepend=a.dtype.type(0))
+    return np.ascontiguousarray(np.ascontiguousarray(a).view(np.uint8).reshape(-1, a.itemsize).T)
+
+
+def _unpacked(planes: np.ndarray, dtype, delta: bool = False) -> np.ndarray:
+    a = np.ascontiguousarray(planes.T).view(dtype).ravel()
+    return np.cumsum(a, dtype=dtype) if delta else a
+
+
+def _read(path: Path, names: tuple[str, ...]) -> dict[str, np.ndarray]:
+    try:
+        with np.load(path) as arrays:
+            return {n: arrays[n] for n in names}
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, EOFError) as e:
+        raise ValueError(f"{path}: not a lexicon written by vidiac ({e})") from None
+
+
+def _grouped(forms: list[str]) -> dict[str, list[str]]:
+    grouped = {}
+    for form in forms:
+        grouped.setdefault(strip_diacritics(form), []).append(form)
+    return grouped

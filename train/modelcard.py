@@ -46,8 +46,8 @@ Dev segments degraded with the training noise mix, {t.eval_samples} at most; fre
 
 ## Decoding lexicon
 
-`lexicon.json.gz` holds {lexicon} of {lexicon_source}.
-Constrained decoding restores a known word only to one of its forms, and adds the word-trigram
+`lexicon.npz` and `lexicon-triples.npz` hold {lexicon} of {lexicon_source}.
+Constrained decoding restores a known word only to one of its forms, and adds the token-trigram
 prior to the model's scores with weight `infer.prior_weight` ({cfg.infer.prior_weight:g}; 0 is the model alone).
 A word whose best form the prior alone gives at least `infer.sure_prior` ({cfg.infer.sure_prior:g}) takes it
 without the model, which reads only the stretches around the other words ({cfg.infer.context_words} words each side).

@@ -1,10 +1,10 @@
-import gzip
 import io
 import re
 import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from vidiac.infer.cli import main, read_text
@@ -81,13 +81,13 @@ def test_missing_or_incomplete_model_is_a_clear_error(tmp_path, problem, capsys,
 def test_a_broken_lexicon_is_a_clear_error(tiny_model, tmp_path, capsys, monkeypatch):
     model = tmp_path / "model"
     shutil.copytree(tiny_model, model)
-    (model / "lexicon.json.gz").write_text('{"va": ["và"]}')  # not gzip
+    (model / "lexicon.npz").write_text('{"va": ["và"]}')  # not what numpy writes
     code, _, err = run_cli(["-m", str(model)], b"xa", capsys, monkeypatch)
-    assert code == 2 and "lexicon.json.gz: not a lexicon written by vidiac" in err and "Traceback" not in err
-    with gzip.open(model / "lexicon.json.gz", "wt") as f:
-        f.write('{"va": ["và"]}')  # gzip, but not what vidiac writes
+    assert code == 2 and "lexicon.npz: not a lexicon written by vidiac" in err and "Traceback" not in err
+    np.savez_compressed(model / "lexicon.npz", vocab=np.zeros(3, dtype=np.uint8))  # numpy's, but not a lexicon
     code, _, err = run_cli(["-m", str(model)], b"xa", capsys, monkeypatch)
-    assert code == 2 and "lexicon.json.gz: not a lexicon written by vidiac" in err and "Traceback" not in err
+    assert code == 2 and "lexicon.npz: not a lexicon written by vidiac" in err and "Traceback" not in err
+    assert "python -m vidiac.train.lexicon" in err
 
 
 def test_missing_input_and_folder_without_output_are_clear(tiny_model, tmp_path, capsys, monkeypatch):

@@ -105,8 +105,13 @@ def test_prior_reads_the_word_before_and_every_word_after():
     assert _flat(Row("voi thay doi", triple, "skeleton", 1.0)) == "với thay đổi"
     assert _flat(Row("khi thay doi", triple, "skeleton", 1.0)) == "khi thay đối"
     assert _flat(Row("voi\nthay doi", triple, "skeleton", 1.0)) == "với\nthay đối"  # nor do triples
-    pruned = Lexicon(triple.forms, triple.counts, {}, triple.triples)  # counted with min_pair above min_triple
-    assert _flat(Row("voi thay doi", pruned, "skeleton", 1.0)) == "với thay đổi"
+    # Punctuation and digits are tokens of the context too, before and after.
+    marks = Lexicon({"dieu": ["diều", "điều"], "va": ["và"], "nam": ["nam", "năm"]},
+                    counts={"diều": 300, "điều": 100, "và": 100, ".": 100, "nam": 300, "năm": 200, "2024": 50},
+                    pairs={"và": {"diều": 50, ".": 10}, ".": {"điều": 60, "diều": 1}, "năm": {"2024": 50}})
+    assert _flat(Row("va dieu", marks, "skeleton", 1.0)) == "và diều"
+    assert _flat(Row("va. Dieu", marks, "skeleton", 1.0)) == "và. Điều"
+    assert _flat(Row("nam", marks, "skeleton", 1.0)) == "nam" and _flat(Row("nam 2024", marks, "skeleton", 1.0)) == "năm 2024"
     # The draft follows the prior; without it, each word's most frequent form.
     def draft(weight):
         return bytes(b - 3 for b in Row("co quan quan ly", lexicon, "skeleton", weight).draft()[:-1]).decode()

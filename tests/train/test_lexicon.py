@@ -1,5 +1,6 @@
-import json
 import shutil
+
+import pytest
 
 from tests.conftest import FIXTURE
 
@@ -12,7 +13,7 @@ from vidiac.train.lexicon import build_lexicon, main
 def test_forms_are_counted_most_frequent_first_and_typos_dropped(tmp_path):
     texts = ["Quản lý quân đội, quan hệ."] * 3 + ["quản lý"] * 5 + ["quôc"] + ["quốc"] * 400 + ["quôc"]
     lexicon = build_lexicon(texts, min_count=2, min_share=0.01)
-    assert lexicon.forms["quan"] == ["quản", "quân", "quan"]
+    assert lexicon.forms["quan"] == ["quản", "quan", "quân"]  # ties in alphabetical order
     assert lexicon.forms["quoc"] == ["quốc"]  # 2 sightings beside 400: a typo
     lexicon.save(tmp_path)
     assert Lexicon.load(tmp_path).forms == lexicon.forms
@@ -23,30 +24,40 @@ def test_a_form_seen_once_is_not_a_word():
     assert build_lexicon(["hôm nay", "hôm qua"]).forms == {"hom": ["hôm"]}
 
 
-def test_forms_and_neighbouring_pairs_and_triples_are_counted_and_saved(tmp_path):
+def test_tokens_and_neighbouring_pairs_and_triples_are_counted_and_saved(tmp_path):
     texts = ["Cơ quan quản lý nhà nước.\nCơ quan, quản lý"] * 3 + ["năm 2024 cơ quan"]
-    lexicon = build_lexicon(texts, min_count=2, min_pair=3, min_triple=3)
-    assert lexicon.counts["cơ"] == 7 and lexicon.counts["quản"] == 6 and "2024" not in lexicon.counts
-    # pairs and triples run across punctuation but not across lines; digits are words for them
-    assert lexicon.pairs == {"cơ": {"quan": 7}, "quan": {"quản": 6}, "quản": {"lý": 6}, "lý": {"nhà": 3},
-                             "nhà": {"nước": 3}}
-    assert lexicon.triples == {"cơ quan": {"quản": 6}, "quan quản": {"lý": 6}, "quản lý": {"nhà": 3}, "lý nhà": {"nước": 3}}
-    assert build_lexicon(texts, min_pair=1).pairs["2024"] == {"cơ": 1}
-    assert build_lexicon(texts, min_triple=1).triples["năm 2024"] == {"cơ": 1}
+    lexicon = build_lexicon(texts, min_count=2)
+    assert lexicon.count("cơ") == 7 and lexicon.count("quản") == 6 and lexicon.count("2024") == 1
+    # Punctuation marks are tokens; pairs and triples do not cross lines.
+    assert lexicon.count("cơ", "quan") == 7 and lexicon.count("quan", ",") == 3 and lexicon.count(",", "quản") == 3
+    assert lexicon.count("quan", "quản") == 3 and lexicon.count("nước", ".") == 3 and lexicon.count(".", "cơ") == 0
+    assert lexicon.count("cơ", "quan", "quản") == 3 and lexicon.count("quan", ",", "quản") == 3
+    assert lexicon.count("năm", "2024", "cơ") == 1 and lexicon.count("2024", "cơ", "quan") == 1
+    assert lexicon.count("lý", "cơ") == 0 and lexicon.count("nhà", "nước", ".", "cơ") == 0
+    assert lexicon.forms == {"co": ["cơ"], "quan": ["quan", "quản"], "ly": ["lý"], "nha": ["nhà"], "nuoc": ["nước"]}
+    assert lexicon.total == 3 * 12 + 4
+    pruned = build_lexicon(texts, min_ngram=2)
+    assert pruned.count("năm", "2024") == 0 and pruned.count("cơ", "quan", "quản") == 3 and pruned.count("năm") == 1
     lexicon.save(tmp_path)
-    assert [p.name for p in tmp_path.iterdir()] == ["lexicon.json.gz"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lexicon-triples.npz", "lexicon.npz"]
     again = Lexicon.load(tmp_path)
-    assert (again.forms, again.counts, again.pairs, again.triples, again.total) == (
-        lexicon.forms, lexicon.counts, lexicon.pairs, lexicon.triples, 32)
+    assert (again.vocab, again.forms, again.total) == (lexicon.vocab, lexicon.forms, lexicon.total)
+    for ours, theirs in [(again.counts, lexicon.counts), (again.pair_keys, lexicon.pair_keys),
+                         (again.pair_counts, lexicon.pair_counts), (again.triple_keys, lexicon.triple_keys),
+                         (again.triple_counts, lexicon.triple_counts)]:
+        assert ours.dtype == theirs.dtype and ours.tolist() == theirs.tolist()
 
 
-def test_a_lexicon_written_before_the_triples_still_loads(tmp_path):
-    (tmp_path / "lexicon.json").write_text(json.dumps({"forms": {"co": ["có", "cơ"]}, "counts": {"có": 5, "cơ": 2},
-                                                       "pairs": {"có": {"cơ": 3}}}), encoding="utf-8")
-    old = Lexicon.load(tmp_path)
-    assert (old.forms, old.pairs, old.triples, old.total) == ({"co": ["có", "cơ"]}, {"có": {"cơ": 3}}, {}, 7)
-    old.save(tmp_path)  # rewritten in the new format, the old file removed so it cannot shadow nor linger
-    assert [p.name for p in tmp_path.iterdir()] == ["lexicon.json.gz"]
+def test_an_empty_lexicon_saves_and_loads(tmp_path):
+    Lexicon({}).save(tmp_path)
+    empty = Lexicon.load(tmp_path)
+    assert (empty.forms, empty.total, empty.candidates("co", "skeleton")) == ({}, 0, ())
+
+
+def test_a_lexicon_of_an_older_vidiac_is_a_clear_error(tmp_path):
+    (tmp_path / "lexicon.json.gz").write_bytes(b"")
+    with pytest.raises(ValueError, match="older vidiac's format .*recount it: python -m vidiac.train.lexicon"):
+        Lexicon.load(tmp_path)
 
 
 def test_a_model_lexicon_is_recounted_from_its_training_split_only(tiny_model, tmp_path, capsys):
@@ -68,5 +79,5 @@ def test_a_model_lexicon_is_recounted_from_its_training_split_only(tiny_model, t
     cfg.save(model)
     assert main([str(model), "--lines", "300"]) == 0
     lexicon = Lexicon.load(model)
-    assert lexicon.counts[lines[True][0]] == 3 and lines[False][0] not in lexicon.counts
-    assert lexicon.pairs and "word pairs" in capsys.readouterr().out
+    assert lexicon.count(lines[True][0]) == 3 and lexicon.count(lines[False][0]) == 0
+    assert lexicon.count(lines[True][0], lines[True][0], lines[True][0]) == 1 and "token pairs" in capsys.readouterr().out
