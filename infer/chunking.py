@@ -104,6 +104,18 @@ def chunk_text(layout: Layout, chunk: tuple[int, int]) -> str:
     return "".join(out)
 
 
+def split_text(text: str, limit: int) -> list[tuple[int, int]]:
+    """Character ranges of `text` (words between single spaces and line breaks, as chunk_text
+    writes them) that fit in `limit` bytes, cut where plan_chunks cuts."""
+    layout = Layout.of(text, limit)
+    starts, at = [], 0
+    for word, gap in zip(layout.words, layout.gaps):
+        at += len(gap)
+        starts.append(at)
+        at += len(word)
+    return [(starts[a], starts[b - 1] + len(layout.words[b - 1])) for a, b in plan_chunks(layout, limit)]
+
+
 def _fold(word: str) -> str:
     return strip_diacritics(word).lower()
 

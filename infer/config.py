@@ -135,11 +135,14 @@ class TrainConfig:
 class InferConfig:
     batch_size: int = 16
     num_beams: int = 1
-    chunk_bytes: int = 384  # inputs are cut at line or sentence boundaries below this
+    chunk_bytes: int = 384  # the model's inputs are cut at line or sentence boundaries below this
+    # The prior reads spans of up to this many bytes (whole lines where they fit), so that a word
+    # at a chunk's edge keeps the words beside it as context.
+    prior_bytes: int = 2000
     # skeleton: output letters are variants of the input's (a -> ấ), words among the forms seen
     # in training; ocr: also known OCR misreadings (4 -> ã, 1 -> l); none: free generation.
     constraint: str = "skeleton"
-    # Weight of the lexicon's word-trigram prior beside the model's scores (shallow fusion); 0: the model alone.
+    # Weight of the lexicon's token-trigram prior beside the model's scores (shallow fusion); 0: the model alone.
     prior_weight: float = 1.0
     # A word whose best form has at least this probability under the prior alone takes it without
     # the model, which reads only the stretches around the other words, `context_words` each
@@ -150,6 +153,8 @@ class InferConfig:
     def __post_init__(self):
         if not 0 < self.sure_prior <= 1:
             raise ConfigError(f"infer.sure_prior: expected a probability above 0 and at most 1, got {self.sure_prior!r}")
+        if self.prior_bytes < self.chunk_bytes:
+            raise ConfigError(f"infer.prior_bytes: expected at least infer.chunk_bytes ({self.chunk_bytes}), got {self.prior_bytes!r}")
         if self.context_words < 2:
             raise ConfigError(f"infer.context_words: expected 2 or more (the word trigram's reach), got {self.context_words!r}")
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import torch
 from transformers import ByT5Tokenizer, T5Config, T5ForConditionalGeneration
 
-from .chunking import Layout, align_words, chunk_text, plan_chunks
+from .chunking import Layout, align_words, chunk_text, plan_chunks, split_text
 from .config import CONFIG_NAME, Config, ConfigError, load_config
 from .decoding import WORD, Row, decode
 from .lexicon import MODES, Lexicon
@@ -117,7 +117,9 @@ class Restorer:
         style = tone_style or self.config.text.tone_style
         layouts = [Layout.of(normalize(t), cfg.chunk_bytes) for t in texts]
         foreign = [self.foreign(lay) for lay in layouts]
-        jobs = [(d, part) for d, lay in enumerate(layouts) for c in plan_chunks(lay, cfg.chunk_bytes)
+        # Decoding reads spans of prior_bytes (it gives the model chunk_bytes at a time); free generation reads chunks.
+        limit = cfg.chunk_bytes if constraint == "none" else cfg.prior_bytes
+        jobs = [(d, part) for d, lay in enumerate(layouts) for c in plan_chunks(lay, limit)
                 for part in _without(c, foreign[d])]
         sources = [chunk_text(layouts[d], c) for d, c in jobs]
         if constraint == "none":
@@ -158,15 +160,17 @@ class Restorer:
         return flags
 
     def decode(self, sources: list[str], mode: str) -> list[Row]:
-        """Constrained greedy decoding of chunk texts (see decoding.py): the words the prior is
-        sure of are settled without the model, which decodes the stretches around the others,
-        batched by length."""
+        """Constrained greedy decoding of texts of up to prior_bytes (see decoding.py): the words
+        the prior is sure of are settled without the model, which decodes the stretches around
+        the others, cut to chunk_bytes and batched by length."""
         if mode not in MODES:
             raise ValueError(f"constraint must be one of {MODES} or 'none', not {mode!r}")
         cfg = self.config.infer
         rows = [Row(s, self.lexicon, mode, cfg.prior_weight) for s in sources]
-        parts = [(row, start, Row(row.source[start:end], self.lexicon, mode, cfg.prior_weight, known))
-                 for row in rows for start, end, known in row.settle(cfg.sure_prior, cfg.context_words)]
+        parts = [(row, start + a, Row(row.source[start + a:start + b], self.lexicon, mode, cfg.prior_weight,
+                                      {k - a: f for k, f in known.items() if a <= k < b}))
+                 for row in rows for start, end, known in row.settle(cfg.sure_prior, cfg.context_words)
+                 for a, b in split_text(row.source[start:end], cfg.chunk_bytes)]
         texts = [part.source for _, _, part in parts]
         self.passes = 0
         for idx in batches(texts, cfg.batch_size):

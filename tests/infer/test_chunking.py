@@ -1,7 +1,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vidiac.infer.chunking import Layout, align_words, chunk_text, plan_chunks
+from vidiac.infer.chunking import Layout, align_words, chunk_text, plan_chunks, split_text
 
 WORDS = st.sampled_from(["Ủy", "ban", "nhan", "dan", "xa", "UBND", "4.0", "x4", "1a", "Điều", "3.", "https://a.vn/b",
                          "quy?", "a" * 70, "đồng-bộ", "—", "ngày", "01/01/2019"])
@@ -38,6 +38,18 @@ def test_reassembly_with_identity_output_is_exact(text):
     for start, end in plan_chunks(layout, 64):
         words[start:end] = align_words(layout.words[start:end], chunk_text(layout, (start, end)))
     assert layout.join(words) == text
+
+
+@settings(max_examples=200, deadline=None)
+@given(documents(), st.integers(min_value=16, max_value=300))
+def test_a_span_of_model_text_is_cut_into_pieces_that_fit_and_cover_it(text, limit):
+    layout = Layout.of(text, limit)
+    span = chunk_text(layout, (0, len(layout.words))) if layout.words else ""
+    pieces = split_text(span, limit)
+    assert all(len(span[a:b].encode()) <= limit for a, b in pieces)
+    assert [w for a, b in pieces for w in span[a:b].split()] == span.split()
+    ends = [0] + [x for a, b in pieces for x in (a, b)] + [len(span)]
+    assert all(span[b:a] in (" ", "\n") for b, a in zip(ends[2:-1:2], ends[3:-1:2]))  # one separator between pieces
 
 
 def test_chunks_prefer_line_breaks_then_sentence_ends():

@@ -178,6 +178,24 @@ def test_restorer_runs_the_model_only_where_the_prior_is_unsure(shipped):
     assert shipped.passes > 0
 
 
+def test_the_prior_reads_across_the_models_chunks(shipped, monkeypatch):
+    sure = "Co quan quan ly nha nuoc ve dat dai thuc hien theo quy dinh cua Luat nay."
+    monkeypatch.setattr(shipped.config.infer, "chunk_bytes", 24)
+    # Every word keeps its neighbours as context, so none at a chunk's edge is left unsure.
+    assert shipped.restore(sure) == "Cơ quan quản lý nhà nước về đất đai thực hiện theo quy định của Luật này."
+    assert shipped.passes == 0
+    inputs = []
+
+    def recorded(model, input_ids, attention_mask, rows):
+        inputs.extend(attention_mask.sum(1).tolist())
+        return decode(model, input_ids, attention_mask, rows)
+
+    monkeypatch.setattr("vidiac.infer.restorer.decode", recorded)
+    monkeypatch.setattr(shipped.config.infer, "sure_prior", 1.0)
+    assert strip_diacritics(shipped.restore(sure)) == sure
+    assert len(inputs) >= 3 and max(inputs) <= 24 + 1  # the model reads 24 bytes at most, and its eos
+
+
 def test_a_line_that_is_not_vietnamese_is_left_as_it_is(shipped):
     english = "The committee met on 3 May; see https://example.gov.vn for details. The quick brown fox jumps over the lazy dog."
     out, records = shipped.review([english + "\nKet qua cong tac tuyen truyen cai cach hanh chinh quy I nam 2024"])[0]
