@@ -194,7 +194,7 @@ def report(args, cfg, sets: list[BenchSet], docs, page: str, results, scored, tr
         f"- date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; commit: {_commit()}",
         f"- model: `{_shown(args.model)}`, {model['parameters']:,} parameters; "
         + ("free greedy decoding" if cfg.infer.constraint == "none" else
-           f"greedy decoding constrained to `{cfg.infer.constraint}`, fused with the lexicon's word-trigram prior "
+           f"greedy decoding constrained to `{cfg.infer.constraint}`, fused with the lexicon's token-trigram prior "
            f"at `infer.prior_weight` {cfg.infer.prior_weight:g}"),
         f"- hardware: {_cpu()}, {os.cpu_count()} cores, CPU only; threads per system: {args.threads}",
         f"- sets: up to {args.docs} documents of 1-2 KB per corpus, consecutive paragraphs of the model's test split "
