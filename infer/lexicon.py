@@ -201,9 +201,9 @@ def _sorted(counts: dict[int, int]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _packed(a: np.ndarray, delta: bool = False) -> np.ndarray:
-    """`a` as its bytes planes, least significant first, of the differences of its (sorted)
-    values where `delta`: the planes of high bytes are nearly all zero, which deflate packs
-    to almost nothing (the triples take 11 MB where plain arrays take 18)."""
+    """`a` (or, where `delta`, the differences of its sorted values) as byte planes, least
+    significant first: the planes of high bytes are nearly all zero, which deflate packs to
+    almost nothing (the shipped triples take 14.7 MB, where the plain arrays take 20.3)."""
     if delta:
         a = np.diff(a, prepend=a.dtype.type(0))
     return np.ascontiguousarray(np.ascontiguousarray(a).view(np.uint8).reshape(-1, a.itemsize).T)
