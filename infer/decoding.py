@@ -8,9 +8,9 @@ weak or confused model can pick a wrong mark but never drops, repeats or invents
 and every consonant, digit and space is forced without consulting the model.
 
 Each byte is chosen by the model's log-probability plus `prior_weight` times the lexicon's
-prior (lexicon.py): shallow fusion of the model with counts of which word follows which two,
-which a small model trained on a CPU badly needs. With `prior_weight` 0 it is the model's
-own constrained greedy output.
+prior (lexicon.py): shallow fusion of the model with counts of which token (a word, a
+punctuation mark) follows which two, which a small model trained on a CPU badly needs. With
+`prior_weight` 0 it is the model's own constrained greedy output.
 
 Speed comes from input-guided aggressive decoding (Ge et al. 2022): the decoder reads a
 whole draft of the output in one parallel pass, and every draft byte that the fused argmax
@@ -21,8 +21,8 @@ prior, so it is mostly right before the model sees it.
 
 Most words need no model at all: where the prior alone is sure of a word's form (`Row.settle`,
 `infer.sure_prior`), the word takes it, and the model reads only the stretches around the
-other words, with a few settled words each side for context. On stripped dev text that
-leaves it a fifth of the characters of legal text and half of news.
+other words, with a few settled words each side for context. On stripped dev text, with the
+shipped model's settings, that leaves it 6% of the characters of legal text and 16% of news.
 """
 import bisect
 import math
