@@ -24,7 +24,7 @@ import numpy as np
 from .confusions import LATIN_OCR
 from .vietnamese import BASE, strip_diacritics
 
-# The tokens, their counts, forms and pairs; the triples, 11 MB of the 13: each file under 15 MB.
+# The tokens, their counts, forms and pairs (2.6 MB shipped); the triples (14.7 MB): each file under 15 MB.
 LEXICON_FILES = ("lexicon.npz", "lexicon-triples.npz")
 OLD_LEXICON_NAMES = ("lexicon.json.gz", "lexicon.json")  # as vidiac wrote them before the token n-grams
 TOKEN = re.compile(r"[^\W_]+|\S")  # what the n-grams count: words (letters and digits), and each other visible character
@@ -59,23 +59,20 @@ class Lexicon:
     BACKOFF = 0.4
 
     def __init__(self, forms: dict[str, list[str]], counts: dict[str, int] | None = None,
-                 pairs: dict[str, dict[str, int]] | None = None, triples: dict[str, dict[str, int]] | None = None):
+                 ngrams: dict[tuple[str, ...], int] | None = None):
         """`forms`: stripped lowercase word -> its forms, most frequent first; `counts`: token ->
-        sightings; `pairs`: token -> next token -> sightings; `triples`: "token next" -> third
-        token -> sightings. Tokens are lowercase, as counted."""
-        counts, pairs, triples = counts or {}, pairs or {}, triples or {}
-        vocab = list(dict.fromkeys([*counts, *(f for fs in forms.values() for f in fs), *pairs,
-                                    *(t for after in pairs.values() for t in after),
-                                    *(t for ctx in triples for t in ctx.split(" ")),
-                                    *(t for after in triples.values() for t in after)]))
-        ids = {t: i for i, t in enumerate(vocab)}
-        pair_counts = {ids[a] * len(vocab) + ids[b]: n for a, after in pairs.items() for b, n in after.items()}
-        triple_counts = {}
-        for context, after in triples.items():
-            a, b = context.split(" ")
-            triple_counts.update(((ids[a] * len(vocab) + ids[b]) * len(vocab) + ids[c], n) for c, n in after.items())
+        sightings; `ngrams`: pairs and triples of neighbouring tokens -> sightings. Tokens are
+        lowercase, as counted."""
+        counts, ngrams = counts or {}, ngrams or {}
+        vocab = list(dict.fromkeys([*counts, *(f for fs in forms.values() for f in fs), *(t for g in ngrams for t in g)]))
+        ids, by_length = {t: i for i, t in enumerate(vocab)}, {2: {}, 3: {}}
+        for gram, n in ngrams.items():
+            key = 0
+            for t in gram:
+                key = key * len(vocab) + ids[t]
+            by_length[len(gram)][key] = n
         self._setup(vocab, np.array([counts.get(t, 0) for t in vocab], dtype=np.uint32),
-                    *_sorted(pair_counts), *_sorted(triple_counts), forms)
+                    *_sorted(by_length[2]), *_sorted(by_length[3]), forms)
 
     def _setup(self, vocab: list[str], counts: np.ndarray, pair_keys: np.ndarray, pair_counts: np.ndarray,
                triple_keys: np.ndarray, triple_counts: np.ndarray, forms: dict[str, list[str]]) -> None:

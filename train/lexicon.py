@@ -25,13 +25,13 @@ def build_lexicon(texts: Iterable[str], min_count: int = 2, min_share: float = 0
     is more often a typo than a word: it needs `min_count` sightings and `min_share` of the
     most frequent form's.
     """
-    counts, pairs, triples = Counter(), Counter(), Counter()
+    counts, ngrams = Counter(), Counter()
     for text in texts:
         for line in normalize(text).lower().split("\n"):
             tokens = TOKEN.findall(line)
             counts.update(tokens)
-            pairs.update(zip(tokens, tokens[1:]))
-            triples.update(zip(tokens, tokens[1:], tokens[2:]))
+            ngrams.update(zip(tokens, tokens[1:]))
+            ngrams.update(zip(tokens, tokens[1:], tokens[2:]))
     forms, top = defaultdict(list), {}
     for word, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
         if n < min_count:
@@ -43,16 +43,7 @@ def build_lexicon(texts: Iterable[str], min_count: int = 2, min_share: float = 0
             top[key] = n
         if len(forms[key]) < max_forms and n >= min_share * top[key]:
             forms[key].append(word)
-    return Lexicon(dict(forms), dict(counts), _nested(pairs, min_ngram), _nested(triples, min_ngram))
-
-
-def _nested(counts: Counter, least: int) -> dict[str, dict[str, int]]:
-    """{("a", "b", "c"): n} as {"a b": {"c": n}}, keeping counts of `least` or more."""
-    nested = {}
-    for tokens, n in counts.items():
-        if n >= least:
-            nested.setdefault(" ".join(tokens[:-1]), {})[tokens[-1]] = n
-    return nested
+    return Lexicon(dict(forms), dict(counts), {gram: n for gram, n in ngrams.items() if n >= min_ngram})
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -84,8 +84,8 @@ def test_prior_reads_the_word_before_and_every_word_after():
     lexicon = Lexicon({"co": ["có", "cơ", "cô"], "quan": ["quan", "quản", "quân"], "ly": ["lý", "ly"]},
                       counts={"có": 90_000, "cơ": 30_000, "cô": 10_000, "quan": 50_000, "quản": 40_000, "quân": 30_000,
                               "lý": 40_000, "ly": 5_000},
-                      pairs={"cơ": {"quan": 25_000}, "có": {"quan": 500}, "quản": {"lý": 38_000}, "quan": {"lý": 200},
-                             "quân": {"lý": 100}})
+                      ngrams={("cơ", "quan"): 25_000, ("có", "quan"): 500, ("quản", "lý"): 38_000, ("quan", "lý"): 200,
+                              ("quân", "lý"): 100})
     assert _flat(Row("co", lexicon, "skeleton", 1.0)) == "có"  # alone: the most frequent form
     assert _flat(Row("co quan", lexicon, "skeleton", 1.0)) == "cơ quan"  # the word after decides
     assert _flat(Row("co quan quan ly", lexicon, "skeleton", 1.0)) == "cơ quan quản lý"
@@ -94,21 +94,21 @@ def test_prior_reads_the_word_before_and_every_word_after():
     # The third word decides the first, through the second.
     chain = Lexicon({"co": ["có", "cô"], "ban": ["bán", "bàn"], "an": ["ăn"], "hang": ["hàng"]},
                     counts={"có": 50_000, "cô": 50_000, "bán": 50_000, "bàn": 50_000, "ăn": 50_000, "hàng": 50_000},
-                    pairs={"có": {"bán": 20_000}, "cô": {"bàn": 20_000}, "bàn": {"ăn": 30_000}, "bán": {"hàng": 30_000}})
+                    ngrams={("có", "bán"): 20_000, ("cô", "bàn"): 20_000, ("bàn", "ăn"): 30_000, ("bán", "hàng"): 30_000})
     assert _flat(Row("co ban an", chain, "skeleton", 1.0)) == "cô bàn ăn"
     assert _flat(Row("co ban hang", chain, "skeleton", 1.0)) == "có bán hàng"
     # Two words before decide where a counted triple says so; one word before where none does.
     triple = Lexicon({"doi": ["đối", "đổi"], "voi": ["với"], "khi": ["khi"], "thay": ["thay"]},
                      counts={"đối": 1000, "đổi": 1000, "với": 1000, "khi": 1000, "thay": 1000},
-                     pairs={"với": {"thay": 50}, "khi": {"thay": 50}, "thay": {"đối": 40, "đổi": 10}},
-                     triples={"với thay": {"đổi": 10}})
+                     ngrams={("với", "thay"): 50, ("khi", "thay"): 50, ("thay", "đối"): 40, ("thay", "đổi"): 10,
+                             ("với", "thay", "đổi"): 10})
     assert _flat(Row("voi thay doi", triple, "skeleton", 1.0)) == "với thay đổi"
     assert _flat(Row("khi thay doi", triple, "skeleton", 1.0)) == "khi thay đối"
     assert _flat(Row("voi\nthay doi", triple, "skeleton", 1.0)) == "với\nthay đối"  # nor do triples
     # Punctuation and digits are tokens of the context too, before and after.
     marks = Lexicon({"dieu": ["diều", "điều"], "va": ["và"], "nam": ["nam", "năm"]},
                     counts={"diều": 300, "điều": 100, "và": 100, ".": 100, "nam": 300, "năm": 200, "2024": 50},
-                    pairs={"và": {"diều": 50, ".": 10}, ".": {"điều": 60, "diều": 1}, "năm": {"2024": 50}})
+                    ngrams={("và", "diều"): 50, ("và", "."): 10, (".", "điều"): 60, (".", "diều"): 1, ("năm", "2024"): 50})
     assert _flat(Row("va dieu", marks, "skeleton", 1.0)) == "và diều"
     assert _flat(Row("va. Dieu", marks, "skeleton", 1.0)) == "và. Điều"
     assert _flat(Row("nam", marks, "skeleton", 1.0)) == "nam" and _flat(Row("nam 2024", marks, "skeleton", 1.0)) == "năm 2024"
