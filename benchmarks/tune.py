@@ -44,8 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"| {key} | " + " | ".join(s.name for s in sets) + " | chars/s |")
     print("|---|" + "---|" * (len(sets) + 1))
     for value in map(kind, values.split(",")):
-        restorer = Restorer.from_pretrained(args.model)  # afresh: its lexicon caches what it looked up
-        setattr(restorer.config.infer, key, value)
+        restorer = Restorer.from_pretrained(args.model, **{key: value})  # afresh: its lexicon caches what it looked up
         row, chars, start = [], 0, time.perf_counter()
         for s in sets:
             row.append(scores(restorer.restore_many(s.sources), s.targets)["word_accuracy"])

@@ -86,6 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--constraint", choices=(*MODES, "none"),
                         help="skeleton: only marks change (typed or stripped text); ocr: also known OCR "
                              "misreadings such as x4 -> xã; none: free generation (default: the model's config)")
+    parser.add_argument("--keep-letters", action="store_true",
+                        help="never correct a word's letters, only its marks (by default, a document that reads "
+                             "like OCR has the words the engine misread corrected: cia -> của)")
     parser.add_argument("--review", action="store_true",
                         help="write JSON instead of text: the restored text and, per word, input, output, "
                              "a confidence and a flag, so that only uncertain words need a look")
@@ -119,7 +122,7 @@ def run(args) -> int:
         return text
 
     stdin_text = None if files else load(None)
-    restorer = Restorer.from_pretrained(args.model)
+    restorer = Restorer.from_pretrained(args.model, **({"ocr_severity": 0.0} if args.keep_letters else {}))
     if (args.beams or 1) > 1 and (args.constraint or restorer.config.infer.constraint) != "none":
         raise InputError("--beams needs --constraint none: constrained decoding is greedy")
 

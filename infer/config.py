@@ -149,12 +149,21 @@ class InferConfig:
     # side (the trigram's reach is 2). 1.0: the model reads everything.
     sure_prior: float = 0.9
     context_words: int = 6
+    # OCR misreadings that change letters (`cia` -> của, correction.py): the channel's error rates
+    # are scaled by this (0: no correction), and a word is rewritten where its correction has at
+    # least probability sure_correction given its line.
+    ocr_severity: float = 1.0
+    sure_correction: float = 0.9
 
     def __post_init__(self):
         if not 0 < self.sure_prior <= 1:
             raise ConfigError(f"infer.sure_prior: expected a probability above 0 and at most 1, got {self.sure_prior!r}")
         if self.prior_bytes < self.chunk_bytes:
             raise ConfigError(f"infer.prior_bytes: expected at least infer.chunk_bytes ({self.chunk_bytes}), got {self.prior_bytes!r}")
+        if not 0 < self.sure_correction <= 1:
+            raise ConfigError(f"infer.sure_correction: expected a probability above 0 and at most 1, got {self.sure_correction!r}")
+        if self.ocr_severity < 0:
+            raise ConfigError(f"infer.ocr_severity: expected 0 or more, got {self.ocr_severity!r}")
         if self.context_words < 2:
             raise ConfigError(f"infer.context_words: expected 2 or more (the word trigram's reach), got {self.context_words!r}")
 

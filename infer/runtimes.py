@@ -92,6 +92,7 @@ class ExportRestorer(Restorer):
     def __init__(self, backend, config: Config):
         self.backend = backend
         self.config = dataclasses.replace(config, infer=dataclasses.replace(config.infer, constraint="none"))
+        self.corrector = None  # free generation reads OCR as it stands
 
     def decode(self, sources: list[str], mode: str):
         raise ModelDirError(f"constraint {mode!r} needs the PyTorch model; exports generate freely (constraint none)")

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from rapidfuzz.distance import Levenshtein
 
-from vidiac.infer.vietnamese import normalize
+from vidiac.infer.vietnamese import normalize, strip_diacritics
 
 PRIOR = 5.0
 
@@ -117,6 +117,32 @@ class ConfusionModel:
             change = changed / all_weight if all_weight and not ch.isspace() else 0.0
             self._cache[key] = change, changes, list(accumulate(weights[out] for out in changes))
         return self._cache[key]
+
+
+def channel(models: list[ConfusionModel], min_count: int = 3) -> dict[str, dict[str, float]]:
+    """The noisy channel that inference corrects misread words with (`infer/correction.py`): per
+    clean lowercase character, the readings that change its letter (lowercase, no whitespace,
+    seen at least `min_count` times), each weighted by how often an engine printed it over how
+    often the engine kept the letter (marks aside); the highest weight of the models' engines."""
+    weights = defaultdict(dict)
+    for model in models:
+        counts = defaultdict(Counter)
+        for clean, outputs in model.chars.items():
+            for out, n in outputs.items():
+                if not any(c.isspace() for c in out):
+                    counts[clean.lower()][out.lower()] += n
+        for clean, outputs in counts.items():
+            keep = sum(n for out, n in outputs.items() if strip_diacritics(out) == strip_diacritics(clean))
+            for out, n in outputs.items():
+                if n >= min_count and strip_diacritics(out) != strip_diacritics(clean):
+                    weights[clean][out] = max(weights[clean].get(out, 0.0), round(n / max(keep, 1), 6))
+    return dict(sorted(weights.items()))
+
+
+def write_channel(path: str | Path, model_paths: list[str]) -> None:
+    """`channel` of the confusion models at `model_paths`, as a model directory carries it."""
+    data = {"models": list(model_paths), "misreadings": channel([ConfusionModel.load(p) for p in model_paths])}
+    Path(path).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
 
 def apply(text: str, rng: random.Random, model: ConfusionModel, keep: Collection[int] = ()) -> str:

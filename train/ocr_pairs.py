@@ -33,9 +33,10 @@ from rapidfuzz.distance import Levenshtein
 from tqdm import tqdm
 
 from vidiac.infer.config import Config, ConfigError, TrainConfig, load_config
+from vidiac.infer.correction import CHANNEL_NAME
 from vidiac.infer.vietnamese import normalize, set_tone_style
 
-from .confusion_model import ConfusionModel
+from .confusion_model import ConfusionModel, write_channel
 from .corpus import split_of
 from .ocr_report import compare, format_report
 
@@ -370,6 +371,9 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("pairs", help="JSONL written by build")
     f.add_argument("--engine", required=True, help="the engine whose pairs to fit, e.g. vie")
     f.add_argument("-o", "--output", required=True, help="model JSON to write")
+    c = commands.add_parser("channel", help="the OCR channel a model directory corrects misread words with, from fitted models")
+    c.add_argument("models", nargs="+", help="confusion model JSON written by fit (one per engine)")
+    c.add_argument("-o", "--output", required=True, help=f"channel JSON to write, as MODEL_DIR/{CHANNEL_NAME}")
     r = commands.add_parser("report", help="Tesseract errors beside the fitted sampler's, per engine")
     r.add_argument("pairs", help="JSONL written by build")
     r.add_argument("--seed", type=int, default=0)
@@ -391,6 +395,11 @@ def main(argv: list[str] | None = None) -> int:
             if not pairs:
                 raise PairsError(f"{args.pairs}: no pairs for engine {args.engine!r}")
             ConfusionModel.fit(pairs).save(args.output)
+        elif args.command == "channel":
+            try:
+                write_channel(args.output, args.models)
+            except ValueError as e:
+                raise PairsError(str(e)) from None
         else:
             print(format_report(compare(read_pairs(args.pairs), args.seed)))
     except (PairsError, ConfigError) as e:

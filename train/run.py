@@ -20,11 +20,13 @@ from transformers import (ByT5Tokenizer, Seq2SeqTrainer, Seq2SeqTrainingArgument
                           T5ForConditionalGeneration, set_seed)
 
 from vidiac.infer.config import Config, ConfigError, load_config
+from vidiac.infer.correction import CHANNEL_NAME
 from vidiac.infer.lexicon import Lexicon
 from vidiac.infer.vietnamese import set_tone_style
 
 from .budget import TimeBudget, budget_schedule
 from .collate import DegradingCollator, fixed_pairs
+from .confusion_model import write_channel
 from .corpus import build_splits
 from .lexicon import build_lexicon
 from .metrics import scores
@@ -167,6 +169,8 @@ def save(model, tokenizer, cfg: Config, output_dir: Path, metrics: dict, steps: 
     """A self-contained model directory: sharded safetensors, tokenizer, decoding lexicon, resolved config, card."""
     output_dir.mkdir(parents=True, exist_ok=True)
     lexicon.save(output_dir)
+    if cfg.noise.fitted_ocr_models:  # the engines it learned to read are the ones it corrects
+        write_channel(output_dir / CHANNEL_NAME, cfg.noise.fitted_ocr_models)
     model.save_pretrained(output_dir, max_shard_size=MAX_SHARD)
     tokenizer.save_pretrained(output_dir)
     cfg.save(output_dir)

@@ -6,6 +6,8 @@ from rapidfuzz.distance import Levenshtein
 
 from tests.conftest import FIXTURE, tiny_config
 from vidiac.infer.config import ConfigError
+from vidiac.infer.correction import CHANNEL_NAME, Corrector
+from vidiac.infer.lexicon import Lexicon
 from vidiac.train import ocr_pairs
 from vidiac.train.collate import DegradingCollator
 from vidiac.train.confusion_model import ConfusionModel, apply, emissions
@@ -204,3 +206,16 @@ def test_collator_swaps_its_share_of_segments_for_real_ocr_pairs(tmp_path, share
 def test_ocr_pairs_without_files_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="noise.ocr_pairs: needs noise.ocr_pairs_files"):
         tiny_config(tmp_path, "noise.ocr_pairs=0.2")
+
+
+def test_channel_command_writes_the_channel_a_model_directory_corrects_with(tmp_path, capsys):
+    pairs = [("cia hgp", "của hợp"), ("cua hop", "của hợp"), ("Cia", "Của")] * 3
+    ConfusionModel.fit(pairs).save(tmp_path / "eng.json")
+    ocr_pairs.main(["channel", str(tmp_path / "eng.json"), "-o", str(tmp_path / CHANNEL_NAME)])
+    channel = json.loads((tmp_path / CHANNEL_NAME).read_text(encoding="utf-8"))["misreadings"]
+    assert channel["ủ"] == {"i": 2.0} and channel["ợ"] == {"g": 1.0}  # read as i 6 times (capitals too), kept as u 3
+    lexicon = Lexicon({"cua": ["của"], "hop": ["hợp"]}, {"của": 3, "hợp": 2})
+    assert Corrector.load(tmp_path, lexicon, 1.0, 0.9).candidates("cia")[0] == ("của",)
+    with pytest.raises(SystemExit) as exit_:
+        ocr_pairs.main(["channel", str(tmp_path / "missing.json"), "-o", str(tmp_path / "x.json")])
+    assert exit_.value.code == 2 and "missing.json: no such confusion model" in capsys.readouterr().err

@@ -1,0 +1,189 @@
+"""Correct OCR misreadings that change a word's letters, before its marks are restored.
+
+An OCR engine without a Vietnamese model does more than drop marks: Tesseract's `eng` reads
+`của` as `cia`, `hợp` as `hgp`, `các` as `cdc`, `chức` as `chifc`. Marks are the restorer's
+job; a wrong letter is not, since decoding only chooses marks (decoding.py). This step finds,
+for each word, the words the lexicon knows that the engine may have read this way, and
+chooses among them with the token trigram of the lexicon, reading the whole line: a noisy
+channel (Kernighan et al. 1990), with the engine's character confusions as the channel.
+
+The channel (`ocr-channel.json` in the model directory, `vidiac-ocr-pairs channel`) gives,
+per clean lowercase character, what the engine printed for it and how often. A reading with
+the same letters as the clean character but other marks costs nothing, as in decoding; any
+other reading costs its frequency over that of the readings that keep the letter, times
+`infer.ocr_severity`. A word is rewritten only where its corrected form, given every
+token of its line, has a probability of `infer.sure_correction` or more; the restorer then
+chooses its marks as for any other word.
+"""
+import functools
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from .lexicon import TOKEN, Lexicon
+from .vietnamese import BASE, strip_diacritics
+
+CHANNEL_NAME = "ocr-channel.json"
+MAX_READING = 3  # characters the engine may print for one clean character (`ứ` -> `if`)
+MAX_ERRORS = 2  # readings that change a letter, per word
+MIN_WEIGHT = 1e-3  # a candidate whose channel weight is lower is not considered
+SHORT = 2  # tokens without a letter that may be a misread word: up to this many characters
+MAX_CORRECTIONS = 8  # the most likely corrections kept per word, beside its own forms
+# The trigram score of a word the lexicon does not know, kept as the engine read it: a
+# correction must do better, with its channel weight, from its neighbours or its own frequency.
+UNKNOWN = 1e-6
+
+
+class Corrector:
+    def __init__(self, lexicon: Lexicon, channel: dict[str, dict[str, float]], severity: float, sure: float):
+        """`channel`: per clean lowercase character, the readings that change its letter, each
+        weighted by its frequency over that of the readings that keep the letter."""
+        self.lexicon, self.severity, self.sure = lexicon, severity, sure
+        # The clean characters the channel misreads as each reading, with their weights (`é` -> ó,
+        # `i` -> ủ), and the same by skeleton letter, at the best weight of its characters.
+        self.misread: dict[str, dict[str, float]] = {}
+        for clean, readings in channel.items():
+            for reading, w in readings.items():
+                if len(reading) <= MAX_READING and severity * w >= MIN_WEIGHT:
+                    self.misread.setdefault(reading, {})[clean] = severity * w
+        self.misread_letters: dict[str, dict[str, float]] = {}
+        for reading, cleans in self.misread.items():
+            best = self.misread_letters.setdefault(reading, {})
+            for clean, w in cleans.items():
+                best[strip_diacritics(clean)] = max(best.get(strip_diacritics(clean), 0.0), w)
+
+    @classmethod
+    def load(cls, model_dir: str | Path, lexicon: Lexicon, severity: float, sure: float) -> "Corrector | None":
+        """The directory's corrector; None where it has no channel, no lexicon, or severity is 0."""
+        path = Path(model_dir) / CHANNEL_NAME
+        if not path.is_file() or not lexicon.total or not severity:
+            return None
+        try:
+            channel = json.loads(path.read_text(encoding="utf-8"))["misreadings"]
+            if not all(isinstance(p, (int, float)) for readings in channel.values() for p in readings.values()):
+                raise ValueError
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise ValueError(f"{path}: not an OCR channel written by vidiac-ocr-pairs channel") from None
+        return cls(lexicon, channel, severity, sure)
+
+    @functools.cached_property
+    def _prefixes(self) -> frozenset[str]:
+        """Every prefix of a word's letters (its forms without marks) that the lexicon knows."""
+        return frozenset(w[:k] for w in self.lexicon.forms for k in range(1, len(w) + 1))
+
+    def share_unknown(self, words: list[str]) -> float:
+        """The share of a document's words (a letter or more, not all capitals) whose letters the
+        lexicon does not know: about 0.01 in typed text, 0.1 and more in Tesseract `eng` output."""
+        tokens = [t for w in words for t in TOKEN.findall(w) if any(c.isalpha() for c in t) and not t.isupper()]
+        return sum(strip_diacritics(t.lower()) not in self.lexicon.forms for t in tokens) / max(1, len(tokens))
+
+    @functools.lru_cache(maxsize=1 << 16)  # text repeats its words
+    def candidates(self, token: str) -> tuple[tuple[str, ...], tuple[float, ...], tuple[int, ...]]:
+        """The forms the lexicon knows that the engine may have read as `token` (lowercase), their
+        channel weights and their misread characters: the token's own forms (weight 1, none
+        misread), then the likeliest corrections."""
+        skeleton = strip_diacritics(token)
+        found: dict[str, float] = {}  # the letters of known words the engine may have read as `token`
+
+        def extend(i: int, prefix: str, weight: float, errors: int) -> None:
+            if i == len(token):
+                if prefix in self.lexicon.forms:
+                    found[prefix] = max(found.get(prefix, 0.0), weight)
+                return
+            steps = [(1, skeleton[i], 1.0, 0)]  # a letter read as itself, whatever its marks
+            if errors < MAX_ERRORS:
+                steps += [(n, letter, w, 1) for n in range(MAX_READING + 1) if i + n <= len(token)
+                          for letter, w in self.misread_letters.get(token[i:i + n], {}).items()]  # n = 0: a dropped character
+            for n, letter, w, miss in steps:
+                if prefix + letter in self._prefixes and weight * w >= MIN_WEIGHT:
+                    extend(i + n, prefix + letter, weight * w, errors + miss)
+
+        extend(0, "", 1.0, 0)
+        own = list(self.lexicon.forms.get(skeleton, ())) or ([token] if token in self.lexicon.ids else [])  # `m3`, `vj`
+        scored = {f: self._reading(f, token) for letters in found if letters != skeleton for f in self.lexicon.forms[letters]}
+        others = sorted((f for f in scored if scored[f][0] >= MIN_WEIGHT), key=lambda f: -scored[f][0] * self.lexicon.count(f))
+        others = others[:MAX_CORRECTIONS]
+        return (tuple(own + others), (1.0,) * len(own) + tuple(scored[f][0] for f in others),
+                (0,) * len(own) + tuple(scored[f][1] for f in others))
+
+    def _reading(self, form: str, token: str) -> tuple[float, int]:
+        """The channel weight of the likeliest way the engine read `form` as `token`, and its misread characters."""
+        best = {(0, 0): (1.0, 0)}  # (characters of form, of token) -> (weight, misread)
+        for i, clean in enumerate(form):
+            for (fi, j), (weight, errors) in sorted(best.items()):
+                if fi != i:
+                    continue
+                steps = [(1, 1.0, 0)] if j < len(token) and strip_diacritics(token[j]) == strip_diacritics(clean) else []
+                if errors < MAX_ERRORS:
+                    steps += [(n, w, 1) for n in range(min(MAX_READING, len(token) - j) + 1)
+                              if (w := self.misread.get(token[j:j + n], {}).get(clean))]
+                for n, w, miss in steps:
+                    key = (i + 1, j + n)
+                    if weight * w > best.get(key, (0.0,))[0]:
+                        best[key] = weight * w, errors + miss
+        return best.get((len(form), len(token)), (0.0, 0))
+
+    def correct(self, words: list[str], factor: float = 1.0) -> list[str]:
+        """One line's words with the misread ones rewritten (in the input's case); `factor` scales
+        the channel's error rates, for each misread character, as the document's OCR is worse or better."""
+        tokens = [(i, m) for i, w in enumerate(words) for m in TOKEN.finditer(w)]
+        forms, weights, changed = [], [], False
+        for _, m in tokens:
+            text = m.group().lower()
+            if any(c.isalpha() for c in text) or len(text) <= SHORT:  # `6` may be ở, `&` ở
+                fs, ws, errors = self.candidates(text)
+                ws = [w * factor ** e for w, e in zip(ws, errors)]
+                changed = changed or any(errors)
+                if errors and errors[0]:  # no form of its own: it may be a word the lexicon never saw, as it stands
+                    fs, ws = (None, *fs), (1.0, *ws)
+            else:
+                fs, ws = ((text,), (1.0,)) if text in self.lexicon.ids else ((), ())
+            forms.append(fs or (None,))  # a token the lexicon cannot place cuts the chain
+            weights.append(np.array(ws or (1.0,)))
+        if not changed or not factor:
+            return words
+        out = list(words)
+        for (i, m), fs, p in reversed(list(zip(tokens, forms, self._posterior(forms, weights)))):  # right to left: offsets hold
+            best = int(p.argmax())
+            form = fs[best]
+            if form is not None and p[best] >= self.sure and strip_diacritics(form) != strip_diacritics(m.group().lower()):
+                out[i] = out[i][:m.start()] + _cased(form, m.group()) + out[i][m.end():]
+        return out
+
+    def _posterior(self, forms: list[tuple], weights: list[np.ndarray]) -> list[np.ndarray]:
+        """Each token's probability of each form given every token of the line: forward-backward
+        over pairs of neighbouring forms under the lexicon's token trigram."""
+        forms = [(None,), (None,), *forms]
+        weights = [np.ones(1), np.ones(1), *weights]
+        moves = [None, None]  # moves[i][a, b, c]: trigram score of form c of token i after a, b
+        for i in range(2, len(forms)):
+            moves.append(np.array([self._follow(forms[i - 2], b, forms[i]) for b in forms[i - 1]]).transpose(1, 0, 2))
+        alpha = [None, np.ones((1, 1))]
+        for i in range(2, len(forms)):
+            a = np.einsum("ab,abc->bc", alpha[-1], moves[i]) * weights[i]
+            alpha.append(a / (a.sum() or 1.0))
+        beta = [np.ones((len(forms[-2]), len(forms[-1])))]
+        for i in range(len(forms) - 1, 2, -1):
+            b = np.einsum("bcd,d,cd->bc", moves[i], weights[i], beta[0])
+            beta.insert(0, b / (b.sum() or 1.0))
+        marginals = []
+        for a, b in zip(alpha[2:], beta):
+            m = (a * b).sum(0)
+            marginals.append(m / (m.sum() or 1.0))
+        return marginals
+
+    def _follow(self, firsts: tuple, second, forms: tuple) -> list[list[float]]:
+        """`Lexicon.follow`, where a token the lexicon does not know (None) scores UNKNOWN, or 1 as the only choice."""
+        if forms == (None,):
+            return [[1.0]] * len(firsts)
+        return [[UNKNOWN if f is None else x for f, x in zip(forms, s)] for s in self.lexicon.follow(firsts, second, forms)]
+
+
+def _cased(form: str, source: str) -> str:
+    """`form` in the case of `source`, whose letters may differ: capitals throughout, or a capital first."""
+    letters = [c for c in source if c.isalpha()]
+    if len(letters) > 1 and all(c.isupper() for c in letters):
+        return form.upper()
+    return form[:1].upper() + form[1:] if source[:1].isupper() else form

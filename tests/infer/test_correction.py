@@ -1,0 +1,95 @@
+import io
+import json
+import shutil
+import sys
+
+import pytest
+
+from vidiac.infer.cli import main
+from vidiac.infer.correction import CHANNEL_NAME, Corrector
+from vidiac.infer.lexicon import Lexicon
+from vidiac.infer.restorer import DEFAULT_MODEL, ModelDirError, Restorer
+from vidiac.infer.vietnamese import strip_diacritics
+
+FORMS = {"cua": ["của", "cua"], "quyen": ["quyền"], "cong": ["công"], "dan": ["dân"], "con": ["con"],
+         "hop": ["hợp", "họp"], "dong": ["đồng"]}
+COUNTS = {"của": 50, "cua": 5, "quyền": 20, "công": 20, "dân": 20, "con": 30, "hợp": 10, "họp": 10, "đồng": 10, ",": 40}
+NGRAMS = {("quyền", "của"): 10, ("của", "công"): 10, ("công", "dân"): 10, ("quyền", "của", "công"): 10,
+          ("của", "công", "dân"): 10, ("con", "cua"): 5, ("hợp", "đồng"): 8, ("họp", "đồng"): 1}
+LEXICON = Lexicon(FORMS, COUNTS, NGRAMS)
+# The engine prints ủ as i as often as it keeps the u (`cia`), ợ as g (`hgp`) 4 times in 6.
+CHANNEL = {"ủ": {"i": 1.0}, "ợ": {"g": 0.67}}
+
+
+def corrector(severity=1.0, sure=0.9):
+    return Corrector(LEXICON, CHANNEL, severity, sure)
+
+
+def test_candidates_are_the_words_own_forms_then_the_misread_ones_weighted_by_the_channel():
+    forms, weights, errors = corrector(severity=0.5).candidates("cia")
+    assert forms == ("của",) and errors == (1,)  # `cia` has no form of its own
+    assert weights == (0.5 * 1.0,)  # severity times the channel's weight
+    forms, weights, errors = corrector().candidates("cua")
+    assert forms == ("của", "cua") and weights == (1.0, 1.0) and errors == (0, 0)
+    assert corrector().candidates("hgp")[0] == ("hợp",)
+    assert corrector().candidates("xyz")[0] == ()
+
+
+def test_a_misread_word_is_corrected_from_its_line_in_the_inputs_case():
+    c = corrector()
+    assert c.correct(["quyền", "cia", "công", "dân"]) == ["quyền", "của", "công", "dân"]
+    assert c.correct(["Quyen", "Cia,", "cong"]) == ["Quyen", "Của,", "cong"]
+    assert c.correct(["QUYỀN", "CIA", "CÔNG"]) == ["QUYỀN", "CỦA", "CÔNG"]
+    assert c.correct(["hgp", "đồng"]) == ["hợp", "đồng"]
+
+
+def test_no_correction_without_ocr_or_where_the_line_does_not_call_for_it():
+    c = corrector()
+    assert c.correct(["quyền", "cia", "công", "dân"], factor=0.0) == ["quyền", "cia", "công", "dân"]
+    assert c.correct(["con", "cua"]) == ["con", "cua"]  # a real word in a context that wants it
+    assert corrector(sure=1.0).correct(["cia"]) == ["cia"]  # it may be a word the lexicon never saw
+    assert corrector().correct(["xia", "công"]) == ["xia", "công"]  # no word the engine may have read so
+
+
+def test_the_share_of_unknown_words_tells_ocr_from_typed_text():
+    c = corrector()
+    assert c.share_unknown(["quyen", "cua", "cong", "dan", "ABC"]) == 0.0  # capitals are codes, not OCR
+    assert c.share_unknown(["quyen", "cia", "cong", "hgp", "2024"]) == 0.5
+
+
+def test_a_model_directory_without_a_channel_corrects_nothing_and_a_broken_one_is_named(tmp_path):
+    assert Corrector.load(tmp_path, LEXICON, 1.0, 0.9) is None
+    (tmp_path / CHANNEL_NAME).write_text(json.dumps({"misreadings": CHANNEL}), encoding="utf-8")
+    assert Corrector.load(tmp_path, LEXICON, 1.0, 0.9).correct(["hgp", "đồng"]) == ["hợp", "đồng"]
+    assert Corrector.load(tmp_path, LEXICON, 0.0, 0.9) is None  # severity 0 turns it off
+    (tmp_path / CHANNEL_NAME).write_text("{", encoding="utf-8")
+    with pytest.raises(ValueError, match=f"{CHANNEL_NAME}: not an OCR channel"):
+        Corrector.load(tmp_path, LEXICON, 1.0, 0.9)
+
+
+def test_a_broken_channel_is_a_clear_model_directory_error(tiny_model, tmp_path):
+    model = shutil.copytree(tiny_model, tmp_path / "model")
+    (model / CHANNEL_NAME).write_text('{"misreadings": {"a": {"b": "x"}}}', encoding="utf-8")
+    with pytest.raises(ModelDirError, match="not an OCR channel"):
+        Restorer.from_pretrained(model)
+
+
+def test_the_shipped_model_corrects_tesseract_eng_misreadings_and_flags_them():
+    restorer = Restorer.from_pretrained(DEFAULT_MODEL)
+    source = "Bé tri kinh phi tir ngân sach nha nuéc cia dia phuong dé thyc hién"
+    (text, records), = restorer.review([source])
+    assert text == "Bố trí kinh phí từ ngân sách nhà nước của địa phương để thực hiện"
+    assert [r["input"] for r in records] == source.split()
+    flagged = {r["input"]: r["output"] for r in records if r["flag"] == "corrected"}
+    assert flagged["cia"] == "của" and flagged["thyc"] == "thực"
+
+
+def test_keep_letters_turns_correction_off_in_the_cli(capsys, monkeypatch):
+    source = "Thong tu nay quy dinh vé chirc nang, nhiém vu, quyén han va co cau t6 chirc cia Cuc\n"
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(source.encode())))
+    assert main([]) == 0
+    assert capsys.readouterr().out == "Thông tư này quy định về chức năng, nhiệm vụ, quyền hạn và cơ cấu tổ chức của Cục\n"
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(source.encode())))
+    assert main(["--keep-letters"]) == 0
+    out = capsys.readouterr().out
+    assert strip_diacritics(out) == strip_diacritics(source)
