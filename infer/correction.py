@@ -1,34 +1,36 @@
 """Correct OCR misreadings that change a word's letters, before its marks are restored.
 
 An OCR engine without a Vietnamese model does more than drop marks: Tesseract's `eng` reads
-`của` as `cia`, `hợp` as `hgp`, `các` as `cdc`, `chức` as `chifc`. Marks are the restorer's
-job; a wrong letter is not, since decoding only chooses marks (decoding.py). This step finds,
-for each word, the words the lexicon knows that the engine may have read this way, and
-chooses among them with the token trigram of the lexicon, reading the whole line: a noisy
-channel (Kernighan et al. 1990), with the engine's character confusions as the channel.
+`của` as `cia`, `hợp` as `hgp`, `tổ` as `t6`, `chức` as `chirc`. Marks are decoding's job;
+a wrong letter is not, since decoding only chooses marks (decoding.py). This step finds, for
+each word, the words of the lexicon that the engine may have read so, and chooses among them
+and the word as it stands with the lexicon's token trigram, reading the whole line
+(forward-backward): a noisy channel (Kernighan et al. 1990) with the engine's character
+confusions as the channel.
 
-The channel (`ocr-channel.json` in the model directory, `vidiac-ocr-pairs channel`) gives,
-per clean lowercase character, what the engine printed for it and how often. A reading with
-the same letters as the clean character but other marks costs nothing, as in decoding; any
-other reading costs its frequency over that of the readings that keep the letter, times
-`infer.ocr_severity`. A word is rewritten only where its corrected form, given every
-token of its line, has a probability of `infer.sure_correction` or more; the restorer then
-chooses its marks as for any other word.
+The channel (`ocr-channel.json` in the model directory, `vidiac-ocr-pairs channel`) weighs,
+per clean lowercase character, each reading that changes its letter by how often the engine
+printed it over how often the engine kept the letter. A reading that keeps the letter with
+other marks costs nothing, as in decoding. The weights are scaled by `infer.ocr_severity`,
+and per misread character by `factor`, how much the document reads like OCR (restorer.py):
+typed text gets few corrections or none. A word is rewritten only where a correction has a
+probability of `infer.sure_correction` or more given its line; decoding then chooses its
+marks as for any other word.
 """
 import functools
 import json
-import math
 from pathlib import Path
 
 import numpy as np
 
 from .lexicon import TOKEN, Lexicon
-from .vietnamese import BASE, strip_diacritics
+from .vietnamese import strip_diacritics
 
 CHANNEL_NAME = "ocr-channel.json"
 MAX_READING = 3  # characters the engine may print for one clean character (`ứ` -> `if`)
 MAX_ERRORS = 2  # readings that change a letter, per word
-MIN_WEIGHT = 1e-3  # a candidate whose channel weight is lower is not considered
+MIN_WEIGHT = 1e-3  # a misreading or a candidate whose channel weight is lower is not considered
+MIN_LIKELY = 1e-4  # nor one whose weight in the document at hand is lower
 SHORT = 2  # tokens without a letter that may be a misread word: up to this many characters
 MAX_CORRECTIONS = 8  # the most likely corrections kept per word, beside its own forms
 # The trigram score of a word the lexicon does not know, kept as the engine read it: a
@@ -87,22 +89,29 @@ class Corrector:
         skeleton = strip_diacritics(token)
         found: dict[str, float] = {}  # the letters of known words the engine may have read as `token`
 
+        # What the characters from each position on may have been: the letter itself, whatever
+        # its marks, or a misread letter (n = 0: one the engine dropped).
+        misread = [[(n, letter, w) for n in range(MAX_READING + 1) if i + n <= len(token)
+                    for letter, w in self.misread_letters.get(token[i:i + n], {}).items()] for i in range(len(token))]
+
         def extend(i: int, prefix: str, weight: float, errors: int) -> None:
             if i == len(token):
                 if prefix in self.lexicon.forms:
                     found[prefix] = max(found.get(prefix, 0.0), weight)
                 return
-            steps = [(1, skeleton[i], 1.0, 0)]  # a letter read as itself, whatever its marks
+            if prefix + skeleton[i] in self._prefixes:
+                extend(i + 1, prefix + skeleton[i], weight, errors)
             if errors < MAX_ERRORS:
-                steps += [(n, letter, w, 1) for n in range(MAX_READING + 1) if i + n <= len(token)
-                          for letter, w in self.misread_letters.get(token[i:i + n], {}).items()]  # n = 0: a dropped character
-            for n, letter, w, miss in steps:
-                if prefix + letter in self._prefixes and weight * w >= MIN_WEIGHT:
-                    extend(i + n, prefix + letter, weight * w, errors + miss)
+                for n, letter, w in misread[i]:
+                    if weight * w >= MIN_WEIGHT and prefix + letter in self._prefixes:
+                        extend(i + n, prefix + letter, weight * w, errors + 1)
 
         extend(0, "", 1.0, 0)
-        own = list(self.lexicon.forms.get(skeleton, ())) or ([token] if token in self.lexicon.ids else [])  # `m3`, `vj`
-        scored = {f: self._reading(f, token) for letters in found if letters != skeleton for f in self.lexicon.forms[letters]}
+        # Its own forms, the most frequent first (a form as written where none: `m3`, `vj`).
+        own = list(self.lexicon.forms.get(skeleton, ())) or ([token] if token in self.lexicon.ids else [])
+        likely = sorted((letters for letters in found if letters != skeleton),
+                        key=lambda letters: -found[letters] * self.lexicon.count(self.lexicon.forms[letters][0]))
+        scored = {f: self._reading(f, token) for letters in likely[:MAX_CORRECTIONS] for f in self.lexicon.forms[letters]}
         others = sorted((f for f in scored if scored[f][0] >= MIN_WEIGHT), key=lambda f: -scored[f][0] * self.lexicon.count(f))
         others = others[:MAX_CORRECTIONS]
         return (tuple(own + others), (1.0,) * len(own) + tuple(scored[f][0] for f in others),
@@ -134,7 +143,8 @@ class Corrector:
             text = m.group().lower()
             if any(c.isalpha() for c in text) or len(text) <= SHORT:  # `6` may be ở, `&` ở
                 fs, ws, errors = self.candidates(text)
-                ws = [w * factor ** e for w, e in zip(ws, errors)]
+                kept = [(f, w * factor ** e, e) for f, w, e in zip(fs, ws, errors) if w * factor ** e >= MIN_LIKELY]
+                fs, ws, errors = (tuple(x) for x in zip(*kept)) if kept else ((), (), ())
                 changed = changed or any(errors)
                 if errors and errors[0]:  # no form of its own: it may be a word the lexicon never saw, as it stands
                     fs, ws = (None, *fs), (1.0, *ws)
@@ -159,7 +169,7 @@ class Corrector:
         weights = [np.ones(1), np.ones(1), *weights]
         moves = [None, None]  # moves[i][a, b, c]: trigram score of form c of token i after a, b
         for i in range(2, len(forms)):
-            moves.append(np.array([self._follow(forms[i - 2], b, forms[i]) for b in forms[i - 1]]).transpose(1, 0, 2))
+            moves.append(self._moves(forms[i - 2], forms[i - 1], forms[i]))
         alpha = [None, np.ones((1, 1))]
         for i in range(2, len(forms)):
             a = np.einsum("ab,abc->bc", alpha[-1], moves[i]) * weights[i]
@@ -174,11 +184,15 @@ class Corrector:
             marginals.append(m / (m.sum() or 1.0))
         return marginals
 
-    def _follow(self, firsts: tuple, second, forms: tuple) -> list[list[float]]:
-        """`Lexicon.follow`, where a token the lexicon does not know (None) scores UNKNOWN, or 1 as the only choice."""
+    def _moves(self, firsts: tuple, seconds: tuple, forms: tuple) -> np.ndarray:
+        """[a, b, c]: `Lexicon.follow`'s score of forms[c] after firsts[a] and seconds[b]; a token
+        the lexicon does not know (None) scores UNKNOWN, or 1 as the only choice."""
         if forms == (None,):
-            return [[1.0]] * len(firsts)
-        return [[UNKNOWN if f is None else x for f, x in zip(forms, s)] for s in self.lexicon.follow(firsts, second, forms)]
+            return np.ones((len(firsts), len(seconds), 1))
+        moves = np.array([self.lexicon.follow(firsts, b, forms) for b in seconds]).transpose(1, 0, 2)
+        if None in forms:
+            moves[:, :, forms.index(None)] = UNKNOWN
+        return moves
 
 
 def _cased(form: str, source: str) -> str:

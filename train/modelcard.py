@@ -15,6 +15,15 @@ def write_model_card(directory: Path, cfg: Config, metrics: dict, steps: int, pa
     noise = ", ".join(f"{k} {v}" for k, v in dataclasses.asdict(cfg.noise).items() if v and not k.endswith("_rate"))
     evals = "\n".join(f"| {k.removeprefix('eval_')} | {v:.4f} |" for k, v in metrics.items()
                       if isinstance(v, float) and k.removeprefix("eval_") in ("word_accuracy", "word_accuracy_nocase", "cer", "loss"))
+    channel = "" if not cfg.noise.fitted_ocr_models else f"""
+## OCR correction
+
+`ocr-channel.json` holds how the OCR engines of `noise.fitted_ocr_models` misread each character
+(`vidiac-ocr-pairs channel`). In a document that reads like OCR, a word is rewritten to a known
+word the engine may have misread where the token trigram, reading its line, gives that at least
+`infer.sure_correction` ({cfg.infer.sure_correction:g}), with the channel's error rates scaled by
+`infer.ocr_severity` ({cfg.infer.ocr_severity:g}; 0 turns correction off).
+"""
     (directory / "README.md").write_text(f"""---
 language: vi
 library_name: transformers
@@ -51,9 +60,10 @@ Constrained decoding restores a known word only to one of its forms, and adds th
 prior to the model's scores with weight `infer.prior_weight` ({cfg.infer.prior_weight:g}; 0 is the model alone).
 A word whose best form the prior alone gives at least `infer.sure_prior` ({cfg.infer.sure_prior:g}) takes it
 without the model, which reads only the stretches around the other words ({cfg.infer.context_words} words each side).
-
+{channel}
 ## Limits
 
 Trained on legal text and news: it knows formal administrative Vietnamese best. It
-restores marks; it does not correct spelling or OCR errors it was not trained on.
+restores marks, and corrects the letters of words only as far as its OCR channel explains
+them; it does not correct spelling.
 """, encoding="utf-8")

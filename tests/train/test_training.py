@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from tests.conftest import FIXTURE, TINY, tiny_config
+from tests.conftest import FIXTURE, ROOT, TINY, tiny_config
 from vidiac.infer import Restorer, load_config
 from vidiac.infer.lexicon import Lexicon
 from vidiac.infer.restorer import check_model_dir
@@ -31,9 +31,14 @@ def test_tiny_model_trains_saves_and_restores(tiny_model):
 
 
 def test_training_resumes_and_fine_tunes_from_a_saved_model(tiny_model, tmp_path):
-    cfg = tiny_config(tmp_path, f"model.init_from={tiny_model}", "train.max_steps=2", "train.save_steps=1")
+    fitted = ROOT / "configs" / "ocr" / "tesseract-eng.json"
+    cfg = tiny_config(tmp_path, f"model.init_from={tiny_model}", "train.max_steps=2", "train.save_steps=1",
+                      f"noise.fitted_ocr_models=['{fitted}']")
     metrics = train(cfg, tmp_path)
     assert "eval_word_accuracy" in metrics
+    # the engines it was given to learn are the ones its directory corrects
+    assert "của" in Restorer.from_pretrained(tmp_path).corrector.candidates("cia")[0]
+    assert "## OCR correction" in (tmp_path / "README.md").read_text(encoding="utf-8")
     cfg = tiny_config(tmp_path, f"model.init_from={tiny_model}", "train.max_steps=4", "train.save_steps=1")
     train(cfg, tmp_path, resume=True)
     assert (tmp_path / "checkpoints" / "checkpoint-4").is_dir()
