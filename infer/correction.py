@@ -112,6 +112,8 @@ class Corrector:
         likely = sorted((letters for letters in found if letters != skeleton),
                         key=lambda letters: -found[letters] * self.lexicon.count(self.lexicon.forms[letters][0]))
         scored = {f: self._reading(f, token) for letters in likely[:MAX_CORRECTIONS] for f in self.lexicon.forms[letters]}
+        if not any(c.isalnum() for c in token):  # a mark misread as another: `.` for `,`, `:` for `;`
+            scored.update((c, (w, 1)) for c, w in self.misread.get(token, {}).items() if c in self.lexicon.ids and not c.isalnum())
         others = sorted((f for f in scored if scored[f][0] >= MIN_WEIGHT), key=lambda f: -scored[f][0] * self.lexicon.count(f))
         others = others[:MAX_CORRECTIONS]
         return (tuple(own + others), (1.0,) * len(own) + tuple(scored[f][0] for f in others),

@@ -14,13 +14,14 @@ from vidiac.infer.vietnamese import strip_diacritics
 FORMS = {"cua": ["của", "cua"], "quyen": ["quyền"], "cong": ["công"], "dan": ["dân"], "con": ["con"],
          "hop": ["hợp", "họp"], "dong": ["đồng"], "o": ["ở"], "dieu": ["điều"]}
 COUNTS = {"của": 50, "cua": 5, "quyền": 20, "công": 20, "dân": 20, "con": 30, "hợp": 10, "họp": 10, "đồng": 10,
-          ",": 40, "ở": 30, "6": 10, "điều": 10}
+          ",": 40, ".": 40, "ở": 30, "6": 10, "điều": 10}
 NGRAMS = {("quyền", "của"): 10, ("của", "công"): 10, ("công", "dân"): 10, ("quyền", "của", "công"): 10,
           ("của", "công", "dân"): 10, ("con", "cua"): 5, ("hợp", "đồng"): 8, ("họp", "đồng"): 1,
-          ("dân", "ở"): 5, ("ở", "đồng"): 5, ("dân", "ở", "đồng"): 5, ("điều", "6"): 10}
+          ("dân", "ở"): 5, ("ở", "đồng"): 5, ("dân", "ở", "đồng"): 5, ("điều", "6"): 10,
+          ("dân", ","): 10, ("công", "dân", ","): 10}
 LEXICON = Lexicon(FORMS, COUNTS, NGRAMS)
 # The engine prints ủ as i as often as it keeps the u (`cia`), ợ as g (`hgp`) 4 times in 6.
-CHANNEL = {"ủ": {"i": 1.0}, "ợ": {"g": 0.67}, "ở": {"6": 0.5}}
+CHANNEL = {"ủ": {"i": 1.0}, "ợ": {"g": 0.67}, "ở": {"6": 0.5}, ",": {".": 0.5}}
 
 
 def corrector(severity=1.0, sure=0.9):
@@ -45,6 +46,7 @@ def test_a_misread_word_is_corrected_from_its_line_in_the_inputs_case():
     assert c.correct(["hgp", "đồng"]) == ["hợp", "đồng"]
     assert c.correct(["dân", "6", "đồng"]) == ["dân", "ở", "đồng"]  # a short token without letters too
     assert c.correct(["Điều", "6"]) == ["Điều", "6"]  # where the line wants the digit, it stays
+    assert c.correct(["công", "dân."]) == ["công", "dân,"]  # and a punctuation mark misread as another
 
 
 def test_no_correction_without_ocr_or_where_the_line_does_not_call_for_it():
