@@ -31,6 +31,7 @@ MAX_READING = 3  # characters the engine may print for one clean character (`ứ
 MAX_ERRORS = 2  # readings that change a letter, per word
 MIN_WEIGHT = 1e-3  # a misreading or a candidate whose channel weight is lower is not considered
 MIN_LIKELY = 1e-4  # nor one whose weight in the document at hand is lower
+STOPS = ",.;:"  # punctuation the engines confuse with each other
 SHORT = 2  # tokens without a letter that may be a misread word: up to this many characters
 MAX_CORRECTIONS = 8  # the most likely corrections kept per word, beside its own forms
 # The trigram score of a word the lexicon does not know, kept as the engine read it: a
@@ -112,8 +113,8 @@ class Corrector:
         likely = sorted((letters for letters in found if letters != skeleton),
                         key=lambda letters: -found[letters] * self.lexicon.count(self.lexicon.forms[letters][0]))
         scored = {f: self._reading(f, token) for letters in likely[:MAX_CORRECTIONS] for f in self.lexicon.forms[letters]}
-        if not any(c.isalnum() for c in token):  # a mark misread as another: `.` for `,`, `:` for `;`
-            scored.update((c, (w, 1)) for c, w in self.misread.get(token, {}).items() if c in self.lexicon.ids and not c.isalnum())
+        if token in STOPS:  # a stop misread as another: `.` for `,`, `:` for `;`
+            scored.update((c, (w, 1)) for c, w in self.misread.get(token, {}).items() if c in STOPS and c in self.lexicon.ids)
         others = sorted((f for f in scored if scored[f][0] >= MIN_WEIGHT), key=lambda f: -scored[f][0] * self.lexicon.count(f))
         others = others[:MAX_CORRECTIONS]
         return (tuple(own + others), (1.0,) * len(own) + tuple(scored[f][0] for f in others),

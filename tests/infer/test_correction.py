@@ -80,8 +80,19 @@ def test_a_broken_channel_is_a_clear_model_directory_error(tiny_model, tmp_path)
         Restorer.from_pretrained(model)
 
 
-def test_the_shipped_model_corrects_tesseract_eng_misreadings_and_flags_them():
-    restorer = Restorer.from_pretrained(DEFAULT_MODEL)
+@pytest.fixture(scope="module")
+def shipped():
+    return Restorer.from_pretrained(DEFAULT_MODEL)
+
+
+def test_typed_text_is_never_corrected(shipped):
+    text = "Anh ta vai ke hoach nay"
+    assert shipped.corrector.correct(text.split(), 1.0)[2] == "với"  # at OCR's error rates, vai is với misread
+    assert strip_diacritics(shipped.restore(text)) == text  # but every word is known: typed text, no correction
+
+
+def test_the_shipped_model_corrects_tesseract_eng_misreadings_and_flags_them(shipped):
+    restorer = shipped
     source = "Bé tri kinh phi tir ngân sach nha nuéc cia dia phuong dé thyc hién"
     (text, records), = restorer.review([source])
     assert text == "Bố trí kinh phí từ ngân sách nhà nước của địa phương để thực hiện"
