@@ -156,12 +156,11 @@ class InferConfig:
     sure_correction: float = 0.9
 
     def __post_init__(self):
-        if not 0 < self.sure_prior <= 1:
-            raise ConfigError(f"infer.sure_prior: expected a probability above 0 and at most 1, got {self.sure_prior!r}")
+        for name in ("sure_prior", "sure_correction"):
+            if not 0 < getattr(self, name) <= 1:
+                raise ConfigError(f"infer.{name}: expected a probability above 0 and at most 1, got {getattr(self, name)!r}")
         if self.prior_bytes < self.chunk_bytes:
             raise ConfigError(f"infer.prior_bytes: expected at least infer.chunk_bytes ({self.chunk_bytes}), got {self.prior_bytes!r}")
-        if not 0 < self.sure_correction <= 1:
-            raise ConfigError(f"infer.sure_correction: expected a probability above 0 and at most 1, got {self.sure_correction!r}")
         if self.ocr_severity < 0:
             raise ConfigError(f"infer.ocr_severity: expected 0 or more, got {self.ocr_severity!r}")
         if self.context_words < 2:

@@ -90,8 +90,8 @@ class Corrector:
         skeleton = strip_diacritics(token)
         found: dict[str, float] = {}  # the letters of known words the engine may have read as `token`
 
-        # What the characters from each position on may have been: the letter itself, whatever
-        # its marks, or a misread letter (n = 0: one the engine dropped).
+        # At each position, the letters the next n characters may be a misreading of (n = 0: a
+        # letter the engine dropped); any letter may also be read as itself, whatever its marks.
         misread = [[(n, letter, w) for n in range(MAX_READING + 1) if i + n <= len(token)
                     for letter, w in self.misread_letters.get(token[i:i + n], {}).items()] for i in range(len(token))]
 
@@ -122,20 +122,19 @@ class Corrector:
 
     def _reading(self, form: str, token: str) -> tuple[float, int]:
         """The channel weight of the likeliest way the engine read `form` as `token`, and its misread characters."""
-        best = {(0, 0): (1.0, 0)}  # (characters of form, of token) -> (weight, misread)
-        for i, clean in enumerate(form):
-            for (fi, j), (weight, errors) in sorted(best.items()):
-                if fi != i:
-                    continue
+        read = {0: (1.0, 0)}  # characters of `token` read for the characters of `form` so far -> (weight, misread)
+        for clean in form:
+            after = {}
+            for j, (weight, errors) in sorted(read.items()):
                 steps = [(1, 1.0, 0)] if j < len(token) and strip_diacritics(token[j]) == strip_diacritics(clean) else []
                 if errors < MAX_ERRORS:
                     steps += [(n, w, 1) for n in range(min(MAX_READING, len(token) - j) + 1)
                               if (w := self.misread.get(token[j:j + n], {}).get(clean))]
                 for n, w, miss in steps:
-                    key = (i + 1, j + n)
-                    if weight * w > best.get(key, (0.0,))[0]:
-                        best[key] = weight * w, errors + miss
-        return best.get((len(form), len(token)), (0.0, 0))
+                    if weight * w > after.get(j + n, (0.0,))[0]:
+                        after[j + n] = weight * w, errors + miss
+            read = after
+        return read.get(len(token), (0.0, 0))
 
     def correct(self, words: list[str], factor: float = 1.0) -> list[str]:
         """One line's words with the misread ones rewritten (in the input's case); `factor` scales
@@ -155,7 +154,7 @@ class Corrector:
                 fs, ws = ((text,), (1.0,)) if text in self.lexicon.ids else ((), ())
             forms.append(fs or (None,))  # a token the lexicon cannot place cuts the chain
             weights.append(np.array(ws or (1.0,)))
-        if not changed or not factor:
+        if not changed:  # at factor 0 no misreading is left
             return words
         out = list(words)
         for (i, m), fs, p in reversed(list(zip(tokens, forms, self._posterior(forms, weights)))):  # right to left: offsets hold
