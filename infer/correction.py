@@ -169,9 +169,7 @@ class Corrector:
         over pairs of neighbouring forms under the lexicon's token trigram."""
         forms = [(None,), (None,), *forms]
         weights = [np.ones(1), np.ones(1), *weights]
-        moves = [None, None]  # moves[i][a, b, c]: trigram score of form c of token i after a, b
-        for i in range(2, len(forms)):
-            moves.append(self._moves(forms[i - 2], forms[i - 1], forms[i]))
+        moves = [None, None, *self._moves(forms)]  # moves[i][a, b, c]: trigram score of form c of token i after a, b
         alpha = [None, np.ones((1, 1))]
         for i in range(2, len(forms)):
             a = np.einsum("ab,abc->bc", alpha[-1], moves[i]) * weights[i]
@@ -186,14 +184,15 @@ class Corrector:
             marginals.append(m / (m.sum() or 1.0))
         return marginals
 
-    def _moves(self, firsts: tuple, seconds: tuple, forms: tuple) -> np.ndarray:
-        """[a, b, c]: `Lexicon.follow`'s score of forms[c] after firsts[a] and seconds[b]; a token
-        the lexicon does not know (None) scores UNKNOWN, or 1 as the only choice."""
-        if forms == (None,):
-            return np.ones((len(firsts), len(seconds), 1))
-        moves = np.array([self.lexicon.follow(firsts, b, forms) for b in seconds]).transpose(1, 0, 2)
-        if None in forms:
-            moves[:, :, forms.index(None)] = UNKNOWN
+    def _moves(self, forms: list[tuple]) -> list[np.ndarray]:
+        """For each token from the third, [a, b, c]: the lexicon's score of its form c after form a
+        of the token two before and form b of the token before; a form the lexicon does not know
+        (None, the word as it stands) scores UNKNOWN, or 1 as the only choice."""
+        queries = [(forms[i - 2], forms[i - 1], forms[i]) for i in range(2, len(forms))]
+        moves = self.lexicon.tables(queries)
+        for m, (_, _, fs) in zip(moves, queries):
+            if None in fs:
+                m[:, :, fs.index(None)] = 1.0 if fs == (None,) else UNKNOWN
         return moves
 
 

@@ -29,6 +29,7 @@ LEXICON_FILES = ("lexicon.npz", "lexicon-triples.npz")
 OLD_LEXICON_NAMES = ("lexicon.json.gz", "lexicon.json")  # as vidiac wrote them before the token n-grams
 TOKEN = re.compile(r"[^\W_]+|\S")  # what the n-grams count: words (letters and digits), and each other visible character
 MODES = ("skeleton", "ocr")
+NONE, UNKNOWN = -1, -2  # token ids of a missing token (before the first of a line) and of one never counted
 
 # Every letter sharing a skeleton and case: a -> a á à ả ã ạ ă ắ ... ậ; d -> d đ.
 _VARIANTS: dict[str, tuple[str, ...]] = {}
@@ -124,8 +125,18 @@ class Lexicon:
         """Sightings of one token, a pair or a triple (lowercase)."""
         if any(t not in self.ids for t in tokens) or not 1 <= len(tokens) <= 3:
             return 0
-        *context, last = (self.ids[t] for t in tokens)
-        return self._after(*context).get(last, 0) if context else self._counts[last]
+        ids = [self.ids[t] for t in tokens]
+        if len(ids) == 1:
+            return self._counts[ids[0]]
+        keys, counts = (self.pair_keys, self.pair_counts) if len(ids) == 2 else (self.triple_keys, self.triple_counts)
+        return int(_lookup(keys, counts, np.array([self._key(*ids)]))[0])
+
+    def _key(self, *ids):
+        """The sorted key of a pair or triple of token ids (ints or arrays)."""
+        key = ids[0]
+        for i in ids[1:]:
+            key = key * len(self.vocab) + i
+        return key
 
     def __str__(self) -> str:
         return (f"{sum(map(len, self.forms.values())):,} forms of {len(self.forms):,} words, "
@@ -145,51 +156,59 @@ class Lexicon:
                     found.append(form)
         return tuple(dict.fromkeys(found))
 
-    @functools.lru_cache(maxsize=1 << 16)  # backward messages ask it for every form of every word
+    @functools.lru_cache(maxsize=1 << 16)  # decoding asks it again for each word it reaches
     def follow(self, firsts: tuple[str | None, ...], second: str | None,
                forms: tuple[str, ...]) -> tuple[tuple[float, ...], ...]:
-        """For each token of `firsts`, a score for each of `forms` after it and `second` (None for
-        a missing token, at the start of a line; all lowercase, as counted): its relative frequency
-        after both where that triple was counted, else after `second` alone, else on its own,
-        each step back scaled by BACKOFF. As the trigram baseline's, the scores are not normalized."""
+        """For each token of `firsts`, a score for each of `forms` after it and `second`: `tables`
+        for one second token."""
+        return tuple(tuple(row) for row in self.tables([(firsts, (second,), forms)])[0][:, 0].tolist())
+
+    def tables(self, queries: list[tuple[tuple, tuple, tuple]]) -> list[np.ndarray]:
+        """For each query (firsts, seconds, thirds) of tokens (lowercase, as counted; None for a
+        missing token, at the start of a line), the array [a, b, c] of the score of thirds[c] after
+        firsts[a] and seconds[b]: its relative frequency after both where that triple was counted,
+        else after the second alone, else on its own, each step back scaled by BACKOFF. As the
+        trigram baseline's, the scores are not normalized. All queries are looked up at once: a
+        line's worth of triples costs one search of the sorted keys instead of one per triple."""
         if not self.total:
-            return ((1.0,) * len(forms),) * len(firsts)
-        scores = self._follow_one(second, forms)
-        backed_off = tuple(self.BACKOFF * s for s in scores)
-        b = self.ids.get(second) if second is not None else None
-        f = [self.ids.get(form) for form in forms]
-        result = []
-        for first in firsts:
-            if first is None or second is None:
-                result.append(scores)
-                continue
-            a = self.ids.get(first)
-            # A triple is counted only where its pair is: most pairs of forms never are.
-            both = self._after(a).get(b) if a is not None and b is not None else None
-            after = self._after(a, b) if both else {}
-            result.append(tuple(n / both if (n := after.get(i)) else s for i, s in zip(f, backed_off)) if after else backed_off)
-        return tuple(result)
+            return [np.ones((len(f), len(s), len(t))) for f, s, t in queries]
+        if not queries:
+            return []
+        shapes = np.array([[len(tokens) for tokens in query] for query in queries], dtype=np.int64).reshape(-1, 3)
+        ids = np.array([self.ids.get(t, UNKNOWN) if t is not None else NONE
+                        for query in queries for tokens in query for t in tokens], dtype=np.int64)
+        # Every (a, b, c) of every query, without a Python loop over them: a query's cells in
+        # row-major order, each cell's query and its place in that query's three token lists.
+        starts = (np.cumsum(shapes.ravel()) - shapes.ravel()).reshape(-1, 3)
+        sizes = shapes.prod(1)
+        query = np.repeat(np.arange(len(queries)), sizes)
+        cell = np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        seconds, thirds = shapes[query, 1], shapes[query, 2]
+        a = ids[starts[query, 0] + cell // (seconds * thirds)]
+        b = ids[starts[query, 1] + cell // thirds % seconds]
+        c = ids[starts[query, 2] + cell % thirds]
+        scores = self._scores(a, b, c)
+        return [part.reshape(shape) for part, shape in zip(np.split(scores, np.cumsum(sizes)[:-1]), shapes.tolist())]
 
-    @functools.lru_cache(maxsize=1 << 16)  # follow asks it for every form before, with the same forms
-    def _follow_one(self, second: str | None, forms: tuple[str, ...]) -> tuple[float, ...]:
-        """`follow` from the token before alone (None: none)."""
-        f = [self.ids.get(form) for form in forms]
-        alone = [self._counts[i] / self.total if i is not None else 0.0 for i in f]
-        if second is None:
-            return tuple(alone)
-        b = self.ids.get(second)
-        after = self._after(b) if b is not None else {}
-        return tuple(n / self._counts[b] if (n := after.get(i)) else self.BACKOFF * u for i, u in zip(f, alone))
+    def _scores(self, a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+        """`tables`' score of token ids c after a and b (NONE: missing; UNKNOWN: never counted)."""
+        alone = np.where(c >= 0, self.counts[np.maximum(c, 0)] / self.total, 0.0)
+        pairs = _lookup(self.pair_keys, self.pair_counts, np.where((b >= 0) & (c >= 0), self._key(b, c), -1))
+        after_b = np.where(pairs > 0, pairs / np.maximum(self.counts[np.maximum(b, 0)], 1), self.BACKOFF * alone)
+        after_b = np.where(b == NONE, alone, after_b)
+        known = (a >= 0) & (b >= 0) & (c >= 0)
+        both = _lookup(self.pair_keys, self.pair_counts, np.where(known, self._key(a, b), -1))
+        triples = _lookup(self.triple_keys, self.triple_counts, np.where(known & (both > 0), self._key(a, b, c), -1))
+        after_ab = np.where(triples > 0, triples / np.maximum(both, 1), self.BACKOFF * after_b)
+        return np.where((a == NONE) | (b == NONE), after_b, after_ab)
 
-    @functools.lru_cache(maxsize=1 << 16)  # text repeats its contexts
-    def _after(self, *context: int) -> dict[int, int]:
-        """The ids of the tokens counted after `context` (one token id, or two), with their counts:
-        the keys of one context are contiguous, one slice of the sorted keys."""
-        keys, counts = (self.pair_keys, self.pair_counts) if len(context) == 1 else (self.triple_keys, self.triple_counts)
-        v = len(self.vocab)
-        base = (context[0] * v + context[-1] if len(context) == 2 else context[0]) * v
-        lo, hi = keys.searchsorted([base, base + v]).tolist()
-        return dict(zip((keys[lo:hi] - base).tolist(), counts[lo:hi].tolist()))
+
+def _lookup(keys: np.ndarray, counts: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    """The count of each query key in sorted `keys`, 0 where it is not there (a negative query never is)."""
+    if not len(keys):
+        return np.zeros(len(queries), dtype=np.uint32)
+    at = np.minimum(keys.searchsorted(queries), len(keys) - 1)
+    return np.where(keys[at] == queries, counts[at], 0)
 
 
 def _sorted(counts: dict[int, int]) -> tuple[np.ndarray, np.ndarray]:

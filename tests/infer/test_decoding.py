@@ -114,7 +114,7 @@ def test_prior_reads_the_word_before_and_every_word_after():
     assert _flat(Row("nam", marks, "skeleton", 1.0)) == "nam" and _flat(Row("nam 2024", marks, "skeleton", 1.0)) == "năm 2024"
     # The draft follows the prior; without it, each word's most frequent form.
     def draft(weight):
-        return bytes(b - 3 for b in Row("co quan quan ly", lexicon, "skeleton", weight).draft()[:-1]).decode()
+        return bytes(b - 3 for b in Row("co quan quan ly", lexicon, "skeleton", weight).draft(100)[:-1]).decode()
     assert draft(1.0) == "cơ quan quản lý" and draft(0.0) == "có quan quan lý"
     assert _flat(Row("co quan", Lexicon(lexicon.forms), "skeleton", 1.0)) == "có quan"  # no counts, no prior
 
