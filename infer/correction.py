@@ -37,6 +37,7 @@ MAX_CORRECTIONS = 8  # the most likely corrections kept per word, beside its own
 # The trigram score of a word the lexicon does not know, kept as the engine read it: a
 # correction must do better, with its channel weight, from its neighbours or its own frequency.
 UNKNOWN = 1e-6
+END = None  # the trie's key of a word's end: no letter
 
 
 class Corrector:
@@ -72,9 +73,15 @@ class Corrector:
         return cls(lexicon, channel, severity, sure)
 
     @functools.cached_property
-    def _prefixes(self) -> frozenset[str]:
-        """Every prefix of a word's letters (its forms without marks) that the lexicon knows."""
-        return frozenset(w[:k] for w in self.lexicon.forms for k in range(1, len(w) + 1))
+    def _trie(self) -> dict:
+        """The letters of the lexicon's words (its forms without marks) as a trie of dicts; END marks a word."""
+        root: dict = {}
+        for letters in self.lexicon.forms:
+            node = root
+            for ch in letters:
+                node = node.setdefault(ch, {})
+            node[END] = letters
+        return root
 
     def share_unknown(self, words: list[str]) -> float:
         """The share of a document's words (a letter or more, not all capitals) whose letters the
@@ -90,24 +97,26 @@ class Corrector:
         skeleton = strip_diacritics(token)
         found: dict[str, float] = {}  # the letters of known words the engine may have read as `token`
 
-        # At each position, the letters the next n characters may be a misreading of (n = 0: a
-        # letter the engine dropped); any letter may also be read as itself, whatever its marks.
-        misread = [[(n, letter, w) for n in range(MAX_READING + 1) if i + n <= len(token)
-                    for letter, w in self.misread_letters.get(token[i:i + n], {}).items()] for i in range(len(token))]
+        # At each position, the readings that start there (n characters; n = 0: a letter the
+        # engine dropped) with the letters they may be a misreading of; any letter may also be
+        # read as itself, whatever its marks.
+        misread = [[(n, letters) for n in range(MAX_READING + 1) if i + n <= len(token)
+                    and (letters := self.misread_letters.get(token[i:i + n]))] for i in range(len(token))]
 
-        def extend(i: int, prefix: str, weight: float, errors: int) -> None:
+        def extend(i: int, node: dict, weight: float, errors: int) -> None:
             if i == len(token):
-                if prefix in self.lexicon.forms:
-                    found[prefix] = max(found.get(prefix, 0.0), weight)
+                if END in node:
+                    found[node[END]] = max(found.get(node[END], 0.0), weight)
                 return
-            if prefix + skeleton[i] in self._prefixes:
-                extend(i + 1, prefix + skeleton[i], weight, errors)
+            if skeleton[i] in node:
+                extend(i + 1, node[skeleton[i]], weight, errors)
             if errors < MAX_ERRORS:
-                for n, letter, w in misread[i]:
-                    if weight * w >= MIN_WEIGHT and prefix + letter in self._prefixes:
-                        extend(i + n, prefix + letter, weight * w, errors + 1)
+                for n, letters in misread[i]:
+                    for letter, child in node.items():  # a node has fewer letters after it than a reading has
+                        if (w := letters.get(letter)) and weight * w >= MIN_WEIGHT:
+                            extend(i + n, child, weight * w, errors + 1)
 
-        extend(0, "", 1.0, 0)
+        extend(0, self._trie, 1.0, 0)
         # Its own forms, the most frequent first (a form as written where none: `m3`, `vj`).
         own = list(self.lexicon.forms.get(skeleton, ())) or ([token] if token in self.lexicon.ids else [])
         likely = sorted((letters for letters in found if letters != skeleton),

@@ -177,30 +177,43 @@ class Lexicon:
         shapes = np.array([[len(tokens) for tokens in query] for query in queries], dtype=np.int64).reshape(-1, 3)
         ids = np.array([self.ids.get(t, UNKNOWN) if t is not None else NONE
                         for query in queries for tokens in query for t in tokens], dtype=np.int64)
-        # Every (a, b, c) of every query, without a Python loop over them: a query's cells in
-        # row-major order, each cell's query and its place in that query's three token lists.
-        starts = (np.cumsum(shapes.ravel()) - shapes.ravel()).reshape(-1, 3)
-        sizes = shapes.prod(1)
-        query = np.repeat(np.arange(len(queries)), sizes)
-        cell = np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-        seconds, thirds = shapes[query, 1], shapes[query, 2]
-        a = ids[starts[query, 0] + cell // (seconds * thirds)]
-        b = ids[starts[query, 1] + cell // thirds % seconds]
-        c = ids[starts[query, 2] + cell % thirds]
-        scores = self._scores(a, b, c)
-        return [part.reshape(shape) for part, shape in zip(np.split(scores, np.cumsum(sizes)[:-1]), shapes.tolist())]
-
-    def _scores(self, a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
-        """`tables`' score of token ids c after a and b (NONE: missing; UNKNOWN: never counted)."""
+        starts = (np.cumsum(shapes.ravel()) - shapes.ravel()).reshape(-1, 3)  # of each query's three lists in `ids`
+        # A pair is looked up once per query, not once per triple it is part of: the scores of the
+        # third after the second on each query's grid of (second, third), and the counts of the
+        # pairs (first, second) on its grid of (first, second).
+        query, (j, k), bc_sizes = _cells(shapes[:, 1:])
+        b, c = ids[starts[query, 1] + j], ids[starts[query, 2] + k]
         alone = np.where(c >= 0, self.counts[np.maximum(c, 0)] / self.total, 0.0)
         pairs = _lookup(self.pair_keys, self.pair_counts, np.where((b >= 0) & (c >= 0), self._key(b, c), -1))
         after_b = np.where(pairs > 0, pairs / np.maximum(self.counts[np.maximum(b, 0)], 1), self.BACKOFF * alone)
         after_b = np.where(b == NONE, alone, after_b)
-        known = (a >= 0) & (b >= 0) & (c >= 0)
-        both = _lookup(self.pair_keys, self.pair_counts, np.where(known, self._key(a, b), -1))
-        triples = _lookup(self.triple_keys, self.triple_counts, np.where(known & (both > 0), self._key(a, b, c), -1))
+        query, (i, j), ab_sizes = _cells(shapes[:, :2])
+        a, b = ids[starts[query, 0] + i], ids[starts[query, 1] + j]
+        both = _lookup(self.pair_keys, self.pair_counts, np.where((a >= 0) & (b >= 0), self._key(a, b), -1))
+        # Then each triple, looked up only where its first pair was counted.
+        query, (i, j, k), sizes = _cells(shapes)
+        after_b = after_b[np.cumsum(bc_sizes)[query] - bc_sizes[query] + j * shapes[query, 2] + k]
+        both = both[np.cumsum(ab_sizes)[query] - ab_sizes[query] + i * shapes[query, 1] + j]
+        a, b, c = (ids[starts[query, d] + x] for d, x in enumerate((i, j, k)))
+        counted = np.flatnonzero((a >= 0) & (b >= 0) & (c >= 0) & (both > 0))
+        triples = np.zeros(len(a), dtype=self.triple_counts.dtype)
+        triples[counted] = _lookup(self.triple_keys, self.triple_counts, self._key(a[counted], b[counted], c[counted]))
         after_ab = np.where(triples > 0, triples / np.maximum(both, 1), self.BACKOFF * after_b)
-        return np.where((a == NONE) | (b == NONE), after_b, after_ab)
+        scores = np.where((a == NONE) | (b == NONE), after_b, after_ab)
+        return [part.reshape(shape) for part, shape in zip(np.split(scores, np.cumsum(sizes)[:-1]), shapes.tolist())]
+
+
+def _cells(shapes: np.ndarray) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
+    """Every cell of every grid of `shapes` (one row of sizes per grid), in row-major order,
+    without a Python loop over them: each cell's grid, its index along each axis, and the sizes."""
+    sizes = shapes.prod(1)
+    grid = np.repeat(np.arange(len(shapes)), sizes)
+    cell = np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    index = []
+    for axis in reversed(range(shapes.shape[1])):
+        index.insert(0, cell % shapes[grid, axis])
+        cell = cell // shapes[grid, axis]
+    return grid, index, sizes
 
 
 def _lookup(keys: np.ndarray, counts: np.ndarray, queries: np.ndarray) -> np.ndarray:
