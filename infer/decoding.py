@@ -34,6 +34,7 @@ import torch
 from transformers import DynamicCache, EncoderDecoderCache, T5ForConditionalGeneration
 
 from .lexicon import TOKEN, Lexicon, options
+from .vietnamese import may_be_syllable
 
 EOS, OFFSET = 1, 3  # ByT5: pad 0 (also the decoder start), eos 1, unk 2, then byte b is b + 3
 WORD = re.compile(r"[^\W_]+")  # words: letters and digits (`năm 2024`)
@@ -42,6 +43,16 @@ WORD = re.compile(r"[^\W_]+")  # words: letters and digits (`năm 2024`)
 DRAFT_BYTES = 48
 # transformers 5.24 renamed `past_key_values` to `cache`, and warns at the old name.
 CACHE_ARG = "cache" if "cache" in inspect.signature(T5ForConditionalGeneration.forward).parameters else "past_key_values"
+
+
+def left_as_written(token: str, lexicon: Lexicon) -> bool:
+    """Whether skeleton decoding leaves `token` (a word, as TOKEN finds them) as written: the
+    lexicon does not know it, and it can be neither one Vietnamese syllable nor a code in capitals
+    (`CDN` -> `CĐN`). That is an OCR misreading the corrector could not place (`ho4c`, `chife`) or
+    a foreign name (`Becky`): marks alone never make it right, and the model reading it and its
+    neighbours took a third of the time on OCR text."""
+    return (bool(lexicon.forms) and any(c.isalpha() for c in token) and not token.isupper()
+            and not may_be_syllable(token) and not lexicon.candidates(token, "skeleton"))
 
 
 class Row:
@@ -65,6 +76,9 @@ class Row:
         for m in TOKEN.finditer(source):
             fixed = all(len(self.options[k]) == 1 for k in range(m.start(), m.end()))
             forms = () if fixed else known[m.start()] if m.start() in known else lexicon.candidates(m.group(), mode)
+            if not (fixed or forms) and mode == "skeleton" and left_as_written(m.group(), lexicon):
+                self.options[m.start():m.end()] = [(c,) for c in m.group()]
+                fixed = True
             if forms:
                 self.word_at[m.start():m.end()] = [len(self.spans)] * (m.end() - m.start())
             self.spans.append((m.start(), m.end(), forms))

@@ -9,8 +9,8 @@ from transformers import ByT5Tokenizer, T5Config, T5ForConditionalGeneration
 from .chunking import Layout, align_words, chunk_text, plan_chunks, split_text
 from .config import CONFIG_NAME, Config, ConfigError, load_config
 from .correction import Corrector
-from .decoding import WORD, Row, decode
-from .lexicon import MODES, Lexicon
+from .decoding import WORD, Row, decode, left_as_written
+from .lexicon import MODES, TOKEN, Lexicon
 from .vietnamese import may_be_syllable, normalize, set_tone_style
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "default"
@@ -160,8 +160,11 @@ class Restorer:
             for k, (src, new, c) in enumerate(zip(words, aligned, conf)):
                 fell_back = constraint == "none" and src == new and src not in out.split()
                 corrected = given[d][start + k] != src
-                records[d][start + k] = {"input": given[d][start + k], "output": set_tone_style(new, style), "confidence": c,
-                                         "flag": "kept input" if fell_back else "corrected" if corrected else None}
+                unknown = constraint == "skeleton" and any(left_as_written(t, self.lexicon) for t in TOKEN.findall(src))
+                records[d][start + k] = {"input": given[d][start + k], "output": set_tone_style(new, style),
+                                         "confidence": None if unknown else c,
+                                         "flag": "kept input" if fell_back else "corrected" if corrected
+                                         else "unknown word" if unknown else None}
         return [(set_tone_style(lay.join(words), style), recs)
                 for lay, words, recs in zip(layouts, restored, records)]
 

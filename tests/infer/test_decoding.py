@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from vidiac.infer.chunking import Layout
-from vidiac.infer.decoding import Row, decode
+from vidiac.infer.decoding import Row, decode, left_as_written
 from vidiac.infer.lexicon import Lexicon, options
 from vidiac.infer.restorer import DEFAULT_MODEL, Restorer
 from vidiac.infer.vietnamese import strip_diacritics
@@ -136,6 +136,10 @@ def test_review_gives_a_record_per_word(shipped):
     assert all(0 < w["confidence"] <= 1 for w in words)
     assert words[-1]["confidence"] == 1.0  # a code with no letter to choose is forced
     json.dumps(words)
+    # A word that can be no Vietnamese syllable is left as written, and flagged for a look.
+    _, words = shipped.review(["Uy ban nhan dan xa Becky"])[0]
+    assert words[-1] == {"input": "Becky", "output": "Becky", "confidence": None, "flag": "unknown word"}
+    assert all(w["flag"] is None for w in words[:-1])
 
 
 def test_free_generation_is_still_available(shipped):
@@ -158,9 +162,16 @@ def test_words_the_prior_is_sure_of_are_settled_and_the_rest_left_to_the_model()
     row.take(8, part)
     assert row.text == "nhà của nhà của bàn nhà của nhà của nhà"
     assert row.word_confidence() == [1.0] * 2 + [0.7] * 5 + [1.0] * 3
-    # Near stretches merge; a word training never saw and an OCR misreading are left to the model too.
+    # Near stretches merge; a syllable training never saw and an OCR misreading are left to the model too.
     assert [s[:2] for s in Row("ban nha ban nha nha nha nha nha", SURE, "skeleton", 1.0).settle(0.9, 2)] == [(0, 19)]
-    assert [s[:2] for s in Row("nha nha nha xyz nha nha nha", SURE, "skeleton", 1.0).settle(0.9, 2)] == [(4, 23)]
+    assert [s[:2] for s in Row("nha nha nha xoan nha nha nha", SURE, "skeleton", 1.0).settle(0.9, 2)] == [(4, 24)]
+    assert [s[:2] for s in Row("nha nha nha XYZ nha nha nha", SURE, "skeleton", 1.0).settle(0.9, 2)] == [(4, 23)]  # a code: XYZ
+    # A word that can be no syllable (OCR's garble, a foreign name) stays as written, without the model.
+    garbled = Row("nha nha ho4c Becky nha", SURE, "skeleton", 1.0)
+    assert garbled.settle(0.9, 2) == [] and garbled.text == "nhà nhà ho4c Becky nhà"
+    assert left_as_written("ho4c", SURE) and not left_as_written("xoan", SURE) and not left_as_written("nha", SURE)
+    assert not left_as_written("CDN", SURE) and not left_as_written("2024", SURE)
+    assert not left_as_written("ho4c", Lexicon({}))  # without a lexicon every word is restored letter by letter
     assert [s[:2] for s in Row("nha nha nha nha 1 nha", SURE, "ocr", 1.0).settle(0.9, 2)] == [(8, 21)]
     assert Row("nha nha nha nha 1 nha", SURE, "skeleton", 1.0).settle(0.9, 2) == []  # a digit stays a digit
     # Without a prior, or sure only of certainty, the model reads everything.
@@ -174,7 +185,9 @@ def test_restorer_runs_the_model_only_where_the_prior_is_unsure(shipped):
     assert cfg.sure_prior < 1  # the shipped setting
     assert shipped.restore(sure) == "Cơ quan quản lý nhà nước về đất đai thực hiện theo quy định của Luật này."
     assert shipped.passes == 0
-    shipped.restore("Kenic va Baltflot")  # names the lexicon never saw
+    assert shipped.restore("Kenic va Baltflot") == "Kenic và Baltflot"  # names that can be no syllable stay
+    assert shipped.passes == 0
+    shipped.restore("Ong Khoem den")  # a syllable the lexicon never saw
     assert shipped.passes > 0
 
 
