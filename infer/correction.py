@@ -97,11 +97,15 @@ class Corrector:
         skeleton = strip_diacritics(token)
         found: dict[str, float] = {}  # the letters of known words the engine may have read as `token`
 
-        # At each position, the readings that start there (n characters; n = 0: a letter the
-        # engine dropped) with the letters they may be a misreading of; any letter may also be
-        # read as itself, whatever its marks.
-        misread = [[(n, letters) for n in range(MAX_READING + 1) if i + n <= len(token)
-                    and (letters := self.misread_letters.get(token[i:i + n]))] for i in range(len(token))]
+        # At each position, the letters the characters from there may be a misreading of, each
+        # with the readings (n characters; n = 0: a letter the engine dropped) and their weights;
+        # any letter may also be read as itself, whatever its marks.
+        misread: list[dict[str, list[tuple[int, float]]]] = []
+        for i in range(len(token)):
+            misread.append({})
+            for n in range(min(MAX_READING, len(token) - i) + 1):
+                for letter, w in self.misread_letters.get(token[i:i + n], {}).items():
+                    misread[-1].setdefault(letter, []).append((n, w))
 
         def extend(i: int, node: dict, weight: float, errors: int) -> None:
             if i == len(token):
@@ -111,9 +115,9 @@ class Corrector:
             if skeleton[i] in node:
                 extend(i + 1, node[skeleton[i]], weight, errors)
             if errors < MAX_ERRORS:
-                for n, letters in misread[i]:
-                    for letter, child in node.items():  # a node has fewer letters after it than a reading has
-                        if (w := letters.get(letter)) and weight * w >= MIN_WEIGHT:
+                for letter, child in node.items():  # a node has fewer letters after it than the readings have
+                    for n, w in misread[i].get(letter, ()):
+                        if weight * w >= MIN_WEIGHT:
                             extend(i + n, child, weight * w, errors + 1)
 
         extend(0, self._trie, 1.0, 0)
