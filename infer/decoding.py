@@ -26,10 +26,12 @@ shipped model's settings, that leaves it 6% of the characters of legal text and 
 """
 import bisect
 import inspect
+import itertools
 import math
 import operator
 import re
 
+import numpy as np
 import torch
 from transformers import DynamicCache, EncoderDecoderCache, T5ForConditionalGeneration
 
@@ -92,17 +94,22 @@ class Row:
         steps = [(w, self._before_keys(w), self.keys[w], self.keys[w + 1] if self._linked(w + 1) else ())
                  for w in range(len(self.spans) if self.prior_weight else 0)]
         looked_up = [step for step in steps if step[2] and step[3]]  # the scores of every triple, in one lookup
-        # [a][b][c]: the score of form c of token w + 1 after form a of the token before w and form b of w.
-        self._tables = {w: t.tolist() for (w, *_), t in zip(looked_up, lexicon.tables([query for _, *query in looked_up]))}
+        tables = lexicon.tables([query for _, *query in looked_up])
+        # The scores of form c of token w + 1 after form a of the token before w and form b of w,
+        # in one flat list (a nested list per token took a third of this setup): the scores of the
+        # forms of w + 1 after (a, b) start at self._table[w] + (a * len(forms of w) + b) * len(forms of w + 1).
+        self._flat = np.concatenate([t.ravel() for t in tables]).tolist() if tables else []
+        self._table = dict(zip((w for w, *_ in looked_up), itertools.accumulate((t.size for t in tables), initial=0)))
         for w, before, forms, after in reversed(steps):
-            table, raw = self._tables.get(w), {}
+            raw = {}
             for i, f in enumerate(forms):
                 if not after:
                     raw.update(((b, f), 1.0) for b in before)
                     continue
                 ahead = [self._ahead[w + 1][f, u] for u in after]  # the same for every form before
-                for b, scores in zip(before, table):
-                    raw[b, f] = sum(map(operator.mul, scores[i], ahead))
+                for a, b in enumerate(before):
+                    at = self._table[w] + (a * len(forms) + i) * len(after)
+                    raw[b, f] = sum(map(operator.mul, self._flat[at:at + len(after)], ahead))
             total = sum(raw.values()) or 1.0
             self._ahead[w] = {key: r / total for key, r in raw.items()}
         self._priors: dict[tuple[int, str | None, str | None], dict[str, float]] = {}
@@ -138,9 +145,10 @@ class Row:
         if (w, first, second) not in self._priors:
             if self.prior_weight:
                 b = second if second in self._before_keys(w) else None  # as the backward messages are keyed
-                table, before = self._tables.get(w - 1), self._before_keys(w - 1)
-                if table and first in before and second in self.keys[w - 1]:
-                    follow = table[before.index(first)][self.keys[w - 1].index(second)]
+                before, seconds = self._before_keys(w - 1), self.keys[w - 1]
+                if w - 1 in self._table and first in before and second in seconds:
+                    at = self._table[w - 1] + (before.index(first) * len(seconds) + seconds.index(second)) * len(self.keys[w])
+                    follow = self._flat[at:at + len(self.keys[w])]
                 else:  # a token before it that the lexicon does not know, or the start of a line
                     follow, = self.lexicon.follow((first,), second, self.keys[w])
                 scores = [math.log(max(p * self._ahead[w][b, f], 1e-30)) for p, f in zip(follow, self.keys[w])]
