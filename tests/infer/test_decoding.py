@@ -220,3 +220,18 @@ def test_a_line_that_is_not_vietnamese_is_left_as_it_is(shipped):
     assert not any(shipped.foreign(Layout.of("Dieu 33.11.TT.3.11. Doanh thu TT Doanh thu TT", 200)))
     assert not any(shipped.foreign(Layout.of("Bectrend Be bbw hoe va Cond babe tinh Tha tenet Chiab phicphe", 200)))
     assert not any(shipped.foreign(Layout.of("Diego Costa tra dua Antonio Conte", 200)))  # names in Vietnamese
+
+
+def test_trigram_scores_back_off_from_triples_to_pairs_to_tokens():
+    lexicon = Lexicon({"co": ["có"], "quan": ["quan"], "ly": ["lý"]}, counts={"có": 60, "quan": 30, "lý": 10},
+                      ngrams={("có", "quan"): 20, ("quan", "lý"): 6, ("có", "quan", "lý"): 5})
+    b = Lexicon.BACKOFF
+    (table,) = lexicon.tables([(("có", None, "xyz"), ("quan", None, "xyz"), ("lý", "có", "xyz"))])
+    assert table.shape == (3, 3, 3)
+    assert table[0, 0].tolist() == pytest.approx([5 / 20, b * b * 60 / 100, 0.0])  # counted triple; else the token, backed off twice
+    assert table[1, 0].tolist() == pytest.approx([6 / 30, b * 60 / 100, 0.0])  # nothing before `quan`: its pair, not backed off
+    assert table[2, 0].tolist() == pytest.approx([b * 6 / 30, b * b * 60 / 100, 0.0])  # a token never counted before it backs off
+    assert table[0, 1].tolist() == table[2, 1].tolist() == [10 / 100, 60 / 100, 0.0]  # start of a line: the tokens alone
+    assert table[0, 2].tolist() == pytest.approx([b * b * 10 / 100, b * b * 60 / 100, 0.0])  # after a token never counted
+    assert lexicon.follow(("có",), "quan", ("lý",)) == ((5 / 20,),)
+    assert lexicon.tables([]) == [] and lexicon.count("có", "quan", "lý") == 5 and lexicon.count("quan", "có") == 0
