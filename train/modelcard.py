@@ -60,6 +60,7 @@ Constrained decoding restores a known word only to one of its forms, and adds th
 prior to the model's scores with weight `infer.prior_weight` ({cfg.infer.prior_weight:g}; 0 is the model alone).
 A word whose best form the prior alone gives at least `infer.sure_prior` ({cfg.infer.sure_prior:g}) takes it
 without the model, which reads only the stretches around the other words ({cfg.infer.context_words} words each side).
+A word the lexicon does not know that can be no Vietnamese syllable nor a code in capitals stays as written.
 {channel}
 ## Limits
 
