@@ -16,8 +16,9 @@ Speed comes from input-guided aggressive decoding (Ge et al. 2022): the decoder 
 whole draft of the output in one parallel pass, and every draft byte that the fused argmax
 agrees with is accepted; at the first disagreement the chosen byte is taken and the rest is
 re-drafted. The result is byte for byte the one-byte-at-a-time output, with one decoder pass
-per disagreement instead of one per byte; a KV cache keeps each pass to the bytes it drafts. The draft holds each word's form with the highest
-prior, so it is mostly right before the model sees it.
+per disagreement instead of one per byte; a KV cache keeps each pass to the bytes it drafts.
+The draft holds each word's form with the highest prior, so it is mostly right before the
+model sees it.
 
 Most words need no model at all: where the prior alone is sure of a word's form (`Row.settle`,
 `infer.sure_prior`), the word takes it, and the model reads only the stretches around the
