@@ -310,7 +310,7 @@ def decode(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, rows: l
         if not active:
             return passes
         if active != held:
-            cache.batch_select_indices(torch.tensor([held.index(i) for i in active]))
+            cache.batch_select_indices(torch.tensor([held.index(i) for i in active], device=input_ids.device))
             held = active
         # Position p of a row's decoder input holds its byte p - 1 (0: the start token); a row has
         # been fed all its bytes but the last, which the model chose where it read the draft's.
@@ -324,9 +324,10 @@ def decode(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, rows: l
             dec[k, :len(s)] = torch.tensor(s)
         # Right padding is harmless: causal attention never looks ahead, and the next pass crops
         # the cache back to positions every row has accepted.
-        idx = torch.tensor(active)
-        logits = model(encoder_outputs=(encoded[idx],), attention_mask=attention_mask[idx], decoder_input_ids=dec,
-                       use_cache=True, **{CACHE_ARG: cache}).logits
+        idx = torch.tensor(active, device=input_ids.device)
+        # Bytes are chosen one at a time on the CPU: one copy per pass, not one per byte, on a GPU.
+        logits = model(encoder_outputs=(encoded[idx],), attention_mask=attention_mask[idx],
+                       decoder_input_ids=dec.to(input_ids.device), use_cache=True, **{CACHE_ARG: cache}).logits.cpu()
         cached = keep + dec.shape[1]
         passes += 1
         for k, (i, draft) in enumerate(zip(active, drafts)):
