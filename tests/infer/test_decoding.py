@@ -60,10 +60,13 @@ def _greedy_one_byte_at_a_time(model, tokenizer, source, lexicon, mode, weight):
     return row.text
 
 
-@pytest.mark.parametrize("mode, weight", [("skeleton", 0.0), ("ocr", 0.0), ("skeleton", 1.0), ("ocr", 1.0)])
-def test_draft_verified_decoding_equals_one_byte_at_a_time(shipped, mode, weight):
+@pytest.mark.parametrize("mode, weight, draft", [("skeleton", 0.0, 48), ("ocr", 0.0, 48), ("skeleton", 1.0, 48),
+                                                 ("ocr", 1.0, 48), ("skeleton", 1.0, 5), ("ocr", 0.0, 5)])
+def test_draft_verified_decoding_equals_one_byte_at_a_time(shipped, mode, weight, draft, monkeypatch):
     """The speed-up is lossless: the same bytes as one decoder step per byte, in fewer passes,
-    for the model alone (weight 0) and fused with the lexicon's prior."""
+    for the model alone (weight 0) and fused with the lexicon's prior; with short drafts, rows
+    accept drafts whole and part, and the KV cache is cut back and thinned many times."""
+    monkeypatch.setattr("vidiac.infer.decoding.DRAFT_BYTES", draft)
     tok = shipped.tokenizer
     batch = tok(SOURCES, return_tensors="pt", padding=True)
     rows = [Row(s, shipped.lexicon, mode, weight) for s in SOURCES]
