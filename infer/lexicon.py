@@ -181,39 +181,41 @@ class Lexicon:
         # A pair is looked up once per query, not once per triple it is part of: the scores of the
         # third after the second on each query's grid of (second, third), and the counts of the
         # pairs (first, second) on its grid of (first, second).
-        query, (j, k), bc_sizes = _cells(shapes[:, 1:])
+        query, (j, k), bc_at = _cells(shapes[:, 1:])
         b, c = ids[starts[query, 1] + j], ids[starts[query, 2] + k]
         alone = np.where(c >= 0, self.counts[np.maximum(c, 0)] / self.total, 0.0)
         pairs = _lookup(self.pair_keys, self.pair_counts, np.where((b >= 0) & (c >= 0), self._key(b, c), -1))
         after_b = np.where(pairs > 0, pairs / np.maximum(self.counts[np.maximum(b, 0)], 1), self.BACKOFF * alone)
         after_b = np.where(b == NONE, alone, after_b)
-        query, (i, j), ab_sizes = _cells(shapes[:, :2])
+        query, (i, j), ab_at = _cells(shapes[:, :2])
         a, b = ids[starts[query, 0] + i], ids[starts[query, 1] + j]
         both = _lookup(self.pair_keys, self.pair_counts, np.where((a >= 0) & (b >= 0), self._key(a, b), -1))
         # Then each triple, looked up only where its first pair was counted.
-        query, (i, j, k), sizes = _cells(shapes)
-        after_b = after_b[np.cumsum(bc_sizes)[query] - bc_sizes[query] + j * shapes[query, 2] + k]
-        both = both[np.cumsum(ab_sizes)[query] - ab_sizes[query] + i * shapes[query, 1] + j]
+        query, (i, j, k), at = _cells(shapes)
+        after_b = after_b[bc_at[query] + j * shapes[query, 2] + k]
+        both = both[ab_at[query] + i * shapes[query, 1] + j]
         a, b, c = (ids[starts[query, d] + x] for d, x in enumerate((i, j, k)))
         counted = np.flatnonzero((a >= 0) & (b >= 0) & (c >= 0) & (both > 0))
         triples = np.zeros(len(a), dtype=self.triple_counts.dtype)
         triples[counted] = _lookup(self.triple_keys, self.triple_counts, self._key(a[counted], b[counted], c[counted]))
         after_ab = np.where(triples > 0, triples / np.maximum(both, 1), self.BACKOFF * after_b)
         scores = np.where((a == NONE) | (b == NONE), after_b, after_ab)
-        return [part.reshape(shape) for part, shape in zip(np.split(scores, np.cumsum(sizes)[:-1]), shapes.tolist())]
+        return [part.reshape(shape) for part, shape in zip(np.split(scores, at[1:]), shapes.tolist())]
 
 
 def _cells(shapes: np.ndarray) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
     """Every cell of every grid of `shapes` (one row of sizes per grid), in row-major order,
-    without a Python loop over them: each cell's grid, its index along each axis, and the sizes."""
+    without a Python loop over them: each cell's grid, its index along each axis, and where each
+    grid's cells start."""
     sizes = shapes.prod(1)
+    at = np.cumsum(sizes) - sizes
     grid = np.repeat(np.arange(len(shapes)), sizes)
-    cell = np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    cell = np.arange(sizes.sum()) - at[grid]
     index = []
     for axis in reversed(range(shapes.shape[1])):
         index.insert(0, cell % shapes[grid, axis])
         cell = cell // shapes[grid, axis]
-    return grid, index, sizes
+    return grid, index, at
 
 
 def _lookup(keys: np.ndarray, counts: np.ndarray, queries: np.ndarray) -> np.ndarray:
