@@ -115,17 +115,19 @@ class Corrector:
             if skeleton[i] in node:
                 extend(i + 1, node[skeleton[i]], weight, errors)
             if errors < MAX_ERRORS:
-                for letter, child in node.items():  # a node has fewer letters after it than the readings have
-                    for n, w in misread[i].get(letter, ()):
+                for letter in node.keys() & misread[i].keys():  # the letters both lead on to
+                    for n, w in misread[i][letter]:
                         if weight * w >= MIN_WEIGHT:
-                            extend(i + n, child, weight * w, errors + 1)
+                            extend(i + n, node[letter], weight * w, errors + 1)
 
         extend(0, self._trie, 1.0, 0)
         # Its own forms, the most frequent first (a form as written where none: `m3`, `vj`).
         own = list(self.lexicon.forms.get(skeleton, ())) or ([token] if token in self.lexicon.ids else [])
         likely = sorted((letters for letters in found if letters != skeleton),
                         key=lambda letters: -found[letters] * self.lexicon.count(self.lexicon.forms[letters][0]))
-        scored = {f: self._reading(f, token) for letters in likely[:MAX_CORRECTIONS] for f in self.lexicon.forms[letters]}
+        readings = [[(n, self.misread[token[j:j + n]]) for n in range(min(MAX_READING, len(token) - j) + 1)
+                     if token[j:j + n] in self.misread] for j in range(len(token) + 1)]
+        scored = {f: self._reading(f, skeleton, readings) for letters in likely[:MAX_CORRECTIONS] for f in self.lexicon.forms[letters]}
         if token in STOPS:  # a stop misread as another: `.` for `,`, `:` for `;`
             scored.update((c, (w, 1)) for c, w in self.misread.get(token, {}).items() if c in STOPS and c in self.lexicon.ids)
         others = sorted((f for f in scored if scored[f][0] >= MIN_WEIGHT), key=lambda f: -scored[f][0] * self.lexicon.count(f))
@@ -133,21 +135,23 @@ class Corrector:
         return (tuple(own + others), (1.0,) * len(own) + tuple(scored[f][0] for f in others),
                 (0,) * len(own) + tuple(scored[f][1] for f in others))
 
-    def _reading(self, form: str, token: str) -> tuple[float, int]:
-        """The channel weight of the likeliest way the engine read `form` as `token`, and its misread characters."""
-        read = {0: (1.0, 0)}  # characters of `token` read for the characters of `form` so far -> (weight, misread)
+    @staticmethod
+    def _reading(form: str, skeleton: str, readings: list[list[tuple[int, dict[str, float]]]]) -> tuple[float, int]:
+        """The channel weight of the likeliest way the engine read `form` as the token of `skeleton`
+        (its letters without marks), and its misread characters; `readings`: at each position of
+        the token, the misreadings that start there, by their length."""
+        read = {0: (1.0, 0)}  # characters of the token read for the characters of `form` so far -> (weight, misread)
         for clean in form:
-            after = {}
+            bare, after = strip_diacritics(clean), {}
             for j, (weight, errors) in sorted(read.items()):
-                steps = [(1, 1.0, 0)] if j < len(token) and strip_diacritics(token[j]) == strip_diacritics(clean) else []
+                steps = [(1, 1.0, 0)] if j < len(skeleton) and skeleton[j] == bare else []
                 if errors < MAX_ERRORS:
-                    steps += [(n, w, 1) for n in range(min(MAX_READING, len(token) - j) + 1)
-                              if (w := self.misread.get(token[j:j + n], {}).get(clean))]
+                    steps += [(n, w, 1) for n, cleans in readings[j] if (w := cleans.get(clean))]
                 for n, w, miss in steps:
                     if weight * w > after.get(j + n, (0.0,))[0]:
                         after[j + n] = weight * w, errors + miss
             read = after
-        return read.get(len(token), (0.0, 0))
+        return read.get(len(skeleton), (0.0, 0))
 
     def correct(self, words: list[str], factor: float = 1.0) -> list[str]:
         """One line's words with the misread ones rewritten (in the input's case); `factor` scales

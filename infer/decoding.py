@@ -29,7 +29,6 @@ import bisect
 import inspect
 import itertools
 import math
-import operator
 import re
 
 import numpy as np
@@ -91,28 +90,24 @@ class Row:
         # before it (backward messages of the token-triple model, keyed (form before or None, form),
         # scaled per token, never per form: that would bias the forms), so that the prior sees every
         # token to the right.
-        self._ahead: list[dict[tuple[str | None, str], float]] = [{} for _ in self.spans]
+        # How well each form of a token leads into the rest of its line, given the form of the token
+        # before it: backward messages of the token-triple model, [form before (or None), form],
+        # scaled per token, never per form (that would bias the forms), so that the prior sees every
+        # token to the right.
+        self._ahead: list[np.ndarray | None] = [None] * len(self.spans)
         steps = [(w, self._before_keys(w), self.keys[w], self.keys[w + 1] if self._linked(w + 1) else ())
                  for w in range(len(self.spans) if self.prior_weight else 0)]
         looked_up = [step for step in steps if step[2] and step[3]]  # the scores of every triple, in one lookup
-        tables = lexicon.tables([query for _, *query in looked_up])
-        # The scores of form c of token w + 1 after form a of the token before w and form b of w,
-        # in one flat list (a nested list per token took a third of this setup): the scores of the
-        # forms of w + 1 after (a, b) start at self._table[w] + (a * len(forms of w) + b) * len(forms of w + 1).
-        self._flat = np.concatenate([t.ravel() for t in tables]).tolist() if tables else []
-        self._table = dict(zip((w for w, *_ in looked_up), itertools.accumulate((t.size for t in tables), initial=0)))
+        tables = dict(zip((w for w, *_ in looked_up), lexicon.tables([query for _, *query in looked_up])))
         for w, before, forms, after in reversed(steps):
-            raw = {}
-            for i, f in enumerate(forms):
-                if not after:
-                    raw.update(((b, f), 1.0) for b in before)
-                    continue
-                ahead = [self._ahead[w + 1][f, u] for u in after]  # the same for every form before
-                for a, b in enumerate(before):
-                    at = self._table[w] + (a * len(forms) + i) * len(after)
-                    raw[b, f] = sum(map(operator.mul, self._flat[at:at + len(after)], ahead))
-            total = sum(raw.values()) or 1.0
-            self._ahead[w] = {key: r / total for key, r in raw.items()}
+            if forms:
+                raw = np.einsum("abc,bc->ab", tables[w], self._ahead[w + 1]) if after else np.ones((len(before), len(forms)))
+                self._ahead[w] = raw / (raw.sum() or 1.0)
+        # The scores of form c of token w + 1 after form a of the token before w and form b of w,
+        # in one flat list, read one row at a time by the prior (a nested list per token took a
+        # third of this setup): they start at self._table[w] + (a * len(forms of w) + b) * len(forms of w + 1).
+        self._flat = np.concatenate([t.ravel() for t in tables.values()]).tolist() if tables else []
+        self._table = dict(zip(tables, itertools.accumulate((t.size for t in tables.values()), initial=0)))
         self._priors: dict[tuple[int, str | None, str | None], dict[str, float]] = {}
         self.out: list[str] = []  # emitted characters, one per input character
         self.pending = b""  # bytes emitted of the next character
@@ -145,14 +140,14 @@ class Row:
         first = self._restored(w - 2, out) if second is not None and self._linked(w - 1) else None
         if (w, first, second) not in self._priors:
             if self.prior_weight:
-                b = second if second in self._before_keys(w) else None  # as the backward messages are keyed
+                b = self._before_keys(w).index(second if second in self._before_keys(w) else None)
                 before, seconds = self._before_keys(w - 1), self.keys[w - 1]
                 if w - 1 in self._table and first in before and second in seconds:
                     at = self._table[w - 1] + (before.index(first) * len(seconds) + seconds.index(second)) * len(self.keys[w])
                     follow = self._flat[at:at + len(self.keys[w])]
                 else:  # a token before it that the lexicon does not know, or the start of a line
                     follow, = self.lexicon.follow((first,), second, self.keys[w])
-                scores = [math.log(max(p * self._ahead[w][b, f], 1e-30)) for p, f in zip(follow, self.keys[w])]
+                scores = [math.log(max(p * a, 1e-30)) for p, a in zip(follow, self._ahead[w][b].tolist())]
                 top = max(scores)
                 norm = top + math.log(sum(math.exp(x - top) for x in scores))
                 self._priors[w, first, second] = {f: x - norm for f, x in zip(forms, scores)}
