@@ -1,7 +1,9 @@
 """Load a trained model directory and restore diacritics in documents."""
 import dataclasses
+import functools
 import os
 from pathlib import Path
+from typing import Iterable, Iterator
 
 import torch
 from transformers import ByT5Tokenizer, T5Config, T5ForConditionalGeneration
@@ -12,6 +14,7 @@ from .correction import Corrector
 from .decoding import WORD, Row, decode, left_as_written
 from .lexicon import MODES, TOKEN, Lexicon
 from .vietnamese import may_be_syllable, normalize, set_tone_style
+from .workers import Workers
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "default"
 WEIGHTS = ("model.safetensors", "model.safetensors.index.json")
@@ -22,6 +25,9 @@ FOREIGN_WORDS, FOREIGN_SHARE = 4, 0.7
 # text has up to TYPED_UNKNOWN (names, foreign words) and gets no correction; from OCR_UNKNOWN
 # on (Tesseract `eng` output: a median of 0.14 per paragraph), the channel's full error rates.
 TYPED_UNKNOWN, OCR_UNKNOWN = 0.02, 0.1
+# Documents are restored this many characters at a time (a longer one alone): the model batches
+# their chunks together, and worker processes share the work in pieces this size.
+BATCH_CHARS = 16_000
 
 
 def _without(chunk: tuple[int, int], skip: list[bool]) -> list[tuple[int, int]]:
@@ -47,6 +53,19 @@ def batches(texts: list[str], size: int) -> list[list[int]]:
     """Indices of `texts` in batches of similar length, `size` at a time, so padding stays small."""
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     return [order[b:b + size] for b in range(0, len(order), size)]
+
+
+def grouped(texts: Iterable[str], chars: int) -> Iterator[list[str]]:
+    """Consecutive `texts` in lists of about `chars` characters."""
+    group, size = [], 0
+    for text in texts:
+        group.append(text)
+        size += len(text)
+        if size >= chars:
+            yield group
+            group, size = [], 0
+    if group:
+        yield group
 
 
 def max_new_tokens(longest: int) -> int:
@@ -79,7 +98,11 @@ class Restorer:
     """`Restorer.from_pretrained(path).restore(text)` gives `text` with its diacritics restored."""
 
     def __init__(self, model: T5ForConditionalGeneration, config: Config, lexicon: Lexicon | None = None,
-                 corrector: Corrector | None = None):
+                 corrector: Corrector | None = None, jobs: int = 1, loader=None):
+        """`jobs`: worker processes (one torch thread each) that share the documents of a call;
+        `loader` loads this restorer again in a worker where processes cannot fork."""
+        if jobs < 1:
+            raise ValueError(f"jobs: expected 1 or more worker processes, got {jobs}")
         self.model = model.eval()
         self.config = config
         self.lexicon = lexicon or Lexicon({})
@@ -87,10 +110,24 @@ class Restorer:
         self.tokenizer = ByT5Tokenizer()
         if config.infer.constraint not in (*MODES, "none"):
             raise ModelDirError(f"infer.constraint must be one of {(*MODES, 'none')}, not {config.infer.constraint!r}")
+        self.jobs, self._loader, self._workers = jobs, loader, None
+
+    def close(self) -> None:
+        """Stop the worker processes, if any."""
+        if self._workers:
+            self._workers.close()
+            self._workers = None
+
+    def __enter__(self) -> "Restorer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     @classmethod
-    def from_pretrained(cls, path: str | Path | None = None, device: str = "cpu", **infer) -> "Restorer":
-        """The model directory's restorer; keyword arguments override its `infer` settings."""
+    def from_pretrained(cls, path: str | Path | None = None, device: str = "cpu", jobs: int = 1, **infer) -> "Restorer":
+        """The model directory's restorer, restoring in `jobs` processes; keyword arguments
+        override its `infer` settings."""
         path = check_model_dir(path or default_model_dir())
         try:
             config = load_config(path)
@@ -111,18 +148,35 @@ class Restorer:
             corrector = Corrector.load(path, lexicon, config.infer.ocr_severity, config.infer.sure_correction)
         except ValueError as e:
             raise ModelDirError(str(e)) from None
-        return cls(model.to(device), config, lexicon, corrector)
+        return cls(model.to(device), config, lexicon, corrector, jobs, functools.partial(cls.from_pretrained, path, device, **infer))
 
     def restore(self, text: str, **options) -> str:
         return self.restore_many([text], **options)[0]
 
-    def restore_many(self, texts: list[str], **options) -> list[str]:
-        """Restore several documents, batching their chunks together (options as `review`)."""
-        return [text for text, _ in self.review(texts, **options)]
+    def restore_many(self, texts: Iterable[str], **options) -> list[str]:
+        """Restore several documents, batching their chunks together (options as `review_batch`)."""
+        return [text for text, _ in self.stream(texts, **options)]
 
-    def review(self, texts: list[str], num_beams: int | None = None, tone_style: str | None = None,
-               constraint: str | None = None) -> list[tuple[str, list[dict]]]:
-        """Each document restored, with a record per word: input, output, and a confidence.
+    def review(self, texts: Iterable[str], **options) -> list[tuple[str, list[dict]]]:
+        """Each document restored, with a record per word (options and records as `review_batch`)."""
+        return list(self.stream(texts, **options))
+
+    def stream(self, texts: Iterable[str], **options) -> Iterator[tuple[str, list[dict]]]:
+        """`review` of a stream of documents, in order, read BATCH_CHARS at a time as they are
+        restored, on the worker processes where there are any."""
+        batches = grouped(texts, BATCH_CHARS)
+        if self.jobs == 1:
+            for texts in batches:
+                yield from self.review_batch(texts, **options)
+            return
+        if self._workers is None:
+            self._workers = Workers(self, self.jobs, self._loader)
+        for reviewed in self._workers.map(batches, options):
+            yield from reviewed
+
+    def review_batch(self, texts: list[str], num_beams: int | None = None, tone_style: str | None = None,
+                     constraint: str | None = None) -> list[tuple[str, list[dict]]]:
+        """Each document restored, in this process, with a record per word: input, output, and a confidence.
 
         `constraint` (default: the config's) is "skeleton" (only marks change, words become
         forms seen in training), "ocr" (also known OCR misreadings: `x4` -> `xã`) or "none"

@@ -49,6 +49,25 @@ def test_file_to_file_and_folder_to_folder(tiny_model, tmp_path, capsys, monkeyp
     assert len((out_dir / "in" / "sub" / "b.txt").read_text(encoding="utf-8").split()) == 2
 
 
+def test_worker_processes_write_what_one_process_writes(tiny_model, tmp_path, capsys, monkeypatch):
+    from vidiac.infer import cli
+    monkeypatch.setattr(cli, "BLOCK_CHARS", 30)  # files of several blocks, shared among the workers
+    src = tmp_path / "in"
+    src.mkdir()
+    for i in range(6):
+        (src / f"{i}.txt").write_text("".join(f"Dong {k} cua van ban {i}\n" for k in range(i * 3)), encoding="utf-8")
+    (src / "bad.txt").write_bytes(b"\xff")
+    one, two = tmp_path / "one", tmp_path / "two"
+    for jobs, out in (("1", one), ("2", two)):
+        code, _, err = run_cli(["-m", str(tiny_model), str(src), "-o", str(out), "--jobs", jobs], b"", capsys, monkeypatch)
+        assert code == 2 and "bad.txt: not valid utf-8" in err
+    for i in range(6):
+        restored = (two / "in" / f"{i}.txt").read_text(encoding="utf-8")
+        assert restored == (one / "in" / f"{i}.txt").read_text(encoding="utf-8")
+        assert [w for w in restored.split() if w.isdigit()] == [x for k in range(i * 3) for x in (str(k), str(i))]
+    assert run_cli(["-m", str(tiny_model), "--jobs", "0"], TEXT.encode(), capsys, monkeypatch)[0] == 2
+
+
 def test_not_utf8_names_the_file_and_offset_and_goes_on(tiny_model, tmp_path, capsys, monkeypatch):
     bad = tmp_path / "bad.txt"
     bad.write_bytes("Hà Nội ".encode() + b"\xff\xfe ok")
