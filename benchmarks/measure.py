@@ -30,10 +30,23 @@ def status_mb(field: str) -> float:
         return next(int(line.split()[1]) for line in f if line.startswith(field + ":")) / 1024
 
 
+def workers_private_mb() -> float:
+    """The memory this process's children (worker processes) hold alone, in MB: what they share
+    with it (the model, the lexicon) is counted once, in this process."""
+    pids = [pid for task in Path("/proc/self/task").iterdir() for pid in (task / "children").read_text().split()]
+    total = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            total += sum(int(line.split()[1]) for line in f if line.startswith(("Private_Clean:", "Private_Dirty:")))
+    return total / 1024
+
+
 def load(job: dict):
     kind = job["system"]
     if kind == "model":
         return Restorer.from_pretrained(job["model"])
+    if kind == "model workers":
+        return Restorer.from_pretrained(job["model"], jobs=job["threads"])
     if kind == "identity":
         return Identity()
     if kind == "pyvi":
@@ -63,9 +76,10 @@ def main() -> int:
         start = time.perf_counter()
         system.restore_many([job["page"]])
         page.append(time.perf_counter() - start)
+    workers_mb = workers_private_mb()  # at the end of the run: below their peak where the allocator gave memory back
     result = {
         "outputs": outputs, "seconds": seconds, "failures": failures, "load_s": load_s,
-        "page_s": statistics.median(page), "shared_mb": shared_mb, "peak_mb": status_mb("VmHWM"),
+        "page_s": statistics.median(page), "shared_mb": shared_mb, "peak_mb": status_mb("VmHWM") + workers_mb,
         "parameters": sum(p.numel() for p in system.model.parameters()) if isinstance(system, Restorer) else None,
     }
     Path(sys.argv[2]).write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")

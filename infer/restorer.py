@@ -1,6 +1,7 @@
 """Load a trained model directory and restore diacritics in documents."""
 import dataclasses
 import functools
+import itertools
 import os
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -165,7 +166,9 @@ class Restorer:
         """`review` of a stream of documents, in order, read BATCH_CHARS at a time as they are
         restored, on the worker processes where there are any."""
         batches = grouped(texts, BATCH_CHARS)
-        if self.jobs == 1:
+        first = list(itertools.islice(batches, 2))  # one batch (a page) is restored here, on all threads
+        batches = itertools.chain(first, batches)
+        if self.jobs == 1 or len(first) < 2:
             for texts in batches:
                 yield from self.review_batch(texts, **options)
             return

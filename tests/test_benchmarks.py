@@ -54,7 +54,7 @@ def test_benchmark_writes_every_set_system_and_measure(tiny_model, tmp_path):
                              for t in [*held_out, trained]), encoding="utf-8")
     out = tmp_path / "RESULTS.md"
     done = run_benchmark("--model", str(tiny_model), "--legal", str(corpus), "--news", str(corpus),
-                         "--ocr-pairs", str(pairs), "--docs", "2", "--page-bytes", "200", "--threads", "1",
+                         "--ocr-pairs", str(pairs), "--docs", "2", "--page-bytes", "200", "--threads", "2",
                          "--cache", str(tmp_path / "cache"), "--out", str(out))
     assert done.returncode == 0, done.stderr
     results = out.read_text(encoding="utf-8")
@@ -77,6 +77,7 @@ def test_benchmark_writes_every_set_system_and_measure(tiny_model, tmp_path):
     assert re.search(r"- Tesseract vie OCR: .* has no record with engine 'vie'", results)
 
     speed = results.split("## Speed and memory", 1)[1]
+    assert re.search(r"\n\| vidiac \(tiny_model\w*\), 2 worker processes \| [\d,]+ \|", speed)
     for system in SYSTEMS:
         chars_per_s, ratio, page_s = row("\n## s\n" + speed, "s", system)[1:4]
         assert float(chars_per_s.replace(",", "")) > 0 and float(page_s) >= 0
