@@ -17,9 +17,11 @@ def documents():
 
 
 def test_workers_restore_what_one_process_restores(documents, monkeypatch):
+    alone = Restorer.from_pretrained().review(documents)
     # Small batches, so that both workers get several and finish out of order.
     monkeypatch.setattr(restorer_module, "BATCH_CHARS", 300)
-    alone = Restorer.from_pretrained().review(documents)
+    monkeypatch.setattr(restorer_module, "WORKER_CHARS", 300)
+    assert Restorer.from_pretrained().review(documents) == alone  # batch by batch
     with Restorer.from_pretrained(jobs=2) as restorer:
         assert restorer.review(iter(documents)) == alone
         assert restorer.restore_many(documents[:3]) == [text for text, _ in alone[:3]]
