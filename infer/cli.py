@@ -1,5 +1,7 @@
 """vidiac-restore: restore Vietnamese diacritics in text files, folders or stdin."""
 import argparse
+import contextlib
+import itertools
 import json
 import sys
 from collections import deque
@@ -156,17 +158,19 @@ def run(args) -> int:
         progress = tqdm(total=len(files), desc="restoring", unit="file", disable=len(files) < 2)
         for first in reviewed:
             rel, n = opened.popleft()
-            done = [first] + [next(reviewed) for _ in range(n - 1)]
-            text = "".join(out for out, _ in done)
-            if args.review:
-                text = json.dumps({"text": text, "words": [w for _, records in done for w in records]},
-                                  ensure_ascii=False, indent=1) + "\n"
-            if not args.output:
-                sys.stdout.write(text)
-            else:
-                target = Path(args.output) / rel if folder_out else Path(args.output)
+            target = None if not args.output else Path(args.output) / rel if folder_out else Path(args.output)
+            if target:
                 target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(text, encoding="utf-8")
+            texts, words = [], []
+            with open(target, "w", encoding="utf-8") if target else contextlib.nullcontext(sys.stdout) as sink:
+                for out, records in itertools.chain([first], itertools.islice(reviewed, n - 1)):
+                    if args.review:
+                        texts.append(out)
+                        words += records
+                    else:  # written as it comes: memory does not grow with the file
+                        sink.write(out)
+                if args.review:
+                    sink.write(json.dumps({"text": "".join(texts), "words": words}, ensure_ascii=False, indent=1) + "\n")
             progress.update()
         progress.close()
     return 2 if failed else 0

@@ -100,6 +100,8 @@ def check_model_dir(path: str | Path) -> Path:
 class Restorer:
     """`Restorer.from_pretrained(path).restore(text)` gives `text` with its diacritics restored."""
 
+    jobs, _loader, _workers = 1, None, None  # one process, until __init__ says otherwise (exports keep it)
+
     def __init__(self, model: T5ForConditionalGeneration, config: Config, lexicon: Lexicon | None = None,
                  corrector: Corrector | None = None, jobs: int = 1, loader=None):
         """`jobs`: worker processes (one torch thread each) that share the documents of a call;
@@ -113,7 +115,7 @@ class Restorer:
         self.tokenizer = ByT5Tokenizer()
         if config.infer.constraint not in (*MODES, "none"):
             raise ModelDirError(f"infer.constraint must be one of {(*MODES, 'none')}, not {config.infer.constraint!r}")
-        self.jobs, self._loader, self._workers = jobs, loader, None
+        self.jobs, self._loader = jobs, loader
 
     def close(self) -> None:
         """Stop the worker processes, if any."""

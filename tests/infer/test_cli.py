@@ -151,3 +151,6 @@ def test_long_input_is_restored_a_block_of_lines_at_a_time(tiny_model, capsys, m
     code, out, _ = run_cli(["-m", str(tiny_model)], text.encode(), capsys, monkeypatch)
     assert code == 0 and _skeleton(out) == _skeleton(text)
     assert [w for w in out.split() if w.isdigit()] == [str(i) for i in range(40)]
+    code, out, _ = run_cli(["-m", str(tiny_model), "--review"], text.encode(), capsys, monkeypatch)
+    review = json.loads(out)
+    assert _skeleton(review["text"]) == _skeleton(text) and [w["input"] for w in review["words"]] == text.split()
