@@ -1,4 +1,5 @@
 import io
+import json
 import re
 import shutil
 import subprocess
