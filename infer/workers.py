@@ -5,7 +5,8 @@ Python on one core: the prior of each word, the corrector's search, the choice o
 Documents split among processes keep every core busy. On Linux the workers are forked from
 the process that loaded the restorer, so they share its model and lexicon page by page; where
 there is no fork (Windows, and macOS, where Python no longer forks by default) each worker
-loads the model directory again.
+loads the model directory again. Either way a worker restores with the restorer as it was
+when the workers started: settings changed later in the calling process do not reach it.
 """
 import multiprocessing
 import sys
