@@ -42,13 +42,16 @@ def read_text(path: Path | None, encoding: str, legacy: str = "none") -> str:
 
 
 def blocks(text: str, size: int):
-    """`text` cut after line breaks into pieces of about `size` characters that join back exactly."""
+    """`text` cut after line breaks into pieces of about `size` characters that join back
+    exactly; at least one, so that an empty text gets an empty output."""
     start = 0
-    while start < len(text):
+    while True:
         end = text.find("\n", start + size)
         end = len(text) if end < 0 else end + 1
         yield text[start:end]
         start = end
+        if start >= len(text):
+            return
 
 
 def single_byte_legacy(data: bytes, legacy: str) -> str | None:
@@ -149,9 +152,8 @@ def run(args) -> int:
                 print(f"vidiac-restore: {e}", file=sys.stderr)
                 failed += 1
                 continue
-            parts = list(blocks(text, BLOCK_CHARS)) or [text]  # an empty file gets an empty output
-            opened.append((rel, len(parts)))
-            yield from parts
+            opened.append((rel, sum(1 for _ in blocks(text, BLOCK_CHARS))))  # counted, not held twice
+            yield from blocks(text, BLOCK_CHARS)
 
     with restorer:
         reviewed = restorer.stream(pieces(), num_beams=args.beams, tone_style=args.tone_style, constraint=args.constraint)
