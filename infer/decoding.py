@@ -87,10 +87,6 @@ class Row:
             token = m.group().lower()
             self.keys.append((token,) if fixed and token in lexicon.ids else tuple(f.lower() for f in forms))
         # How well each form of a token leads into the rest of its line, given the form of the token
-        # before it (backward messages of the token-triple model, keyed (form before or None, form),
-        # scaled per token, never per form: that would bias the forms), so that the prior sees every
-        # token to the right.
-        # How well each form of a token leads into the rest of its line, given the form of the token
         # before it: backward messages of the token-triple model, [form before (or None), form],
         # scaled per token, never per form (that would bias the forms), so that the prior sees every
         # token to the right.
@@ -140,7 +136,8 @@ class Row:
         first = self._restored(w - 2, out) if second is not None and self._linked(w - 1) else None
         if (w, first, second) not in self._priors:
             if self.prior_weight:
-                b = self._before_keys(w).index(second if second in self._before_keys(w) else None)
+                ahead_keys = self._before_keys(w)  # the rows of the backward messages
+                b = ahead_keys.index(second if second in ahead_keys else None)
                 before, seconds = self._before_keys(w - 1), self.keys[w - 1]
                 if w - 1 in self._table and first in before and second in seconds:
                     at = self._table[w - 1] + (before.index(first) * len(seconds) + seconds.index(second)) * len(self.keys[w])
