@@ -145,3 +145,27 @@ def tesseract_sets(path: str | None, cfg: Config, split: str = "test") -> list[B
     for e in OCR_ENGINES:
         by_engine.setdefault(e, BenchSet(f"Tesseract {e} OCR", note=f"{path} has no record with engine {e!r}"))
     return [by_engine[e] for e in sorted(by_engine, key=lambda e: (e not in OCR_ENGINES, e))]
+
+
+def ladder_sets(path: str | None, split: str = "test") -> list[BenchSet]:
+    """One set per scan-quality level and OCR engine from a JSONL of `vidiac-ladder build`: each
+    document is one page as the engine read it. Pages of another split are an error."""
+    if path is None:
+        return []
+    if not Path(path).is_file():
+        raise BenchmarkError(f"--ladder {path}: no such file")
+    sets: dict[tuple[int, str], BenchSet] = {}
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        try:
+            record = json.loads(line)
+            level, engine, name = int(record["level"]), str(record["engine"]), str(record["level_name"])
+            source, target = normalize(record["source"]), normalize(record["target"])
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+            raise BenchmarkError(f"{path}:{n}: not a record of vidiac-ladder build") from None
+        if record.get("split") != split:
+            raise BenchmarkError(f"{path}:{n}: a page of the {record.get('split')} split, not {split} "
+                                 f"(vidiac-ladder build --split {split})")
+        s = sets.setdefault((level, engine), BenchSet(f"ladder {level}: {name}, {engine}"))
+        s.sources.append(source)
+        s.targets.append(target)
+    return [sets[k] for k in sorted(sets)]

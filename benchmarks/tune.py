@@ -15,7 +15,7 @@ import torch
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from sets import clean_documents, synthetic_sets, tesseract_sets  # noqa: E402
+from sets import clean_documents, ladder_sets, synthetic_sets, tesseract_sets  # noqa: E402
 
 from vidiac.infer import Restorer, load_config  # noqa: E402
 from vidiac.train.metrics import scores  # noqa: E402
@@ -29,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--news", default=str(HERE.parent.parent / "shared/corpus/news.txt.xz"))
     parser.add_argument("--docs", type=int, default=20, help="dev documents of 1-2 KB per corpus")
     parser.add_argument("--ocr-pairs", help="JSONL of Tesseract pairs of dev paragraphs (vidiac-ocr-pairs build --split dev)")
+    parser.add_argument("--ladder", help="JSONL of scan-quality ladder pages of dev paragraphs (vidiac-ladder build --split dev)")
+    parser.add_argument("--only", help="restore only the sets whose name holds this text")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--cache", default=str(HERE / "cache"))
     args = parser.parse_args(argv)
@@ -40,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     docs = {c: clean_documents(path, args.docs, cfg, Path(args.cache), split="dev")
             for c, path in (("legal", args.legal), ("news", args.news))}
-    sets = [s for s in synthetic_sets(docs) + tesseract_sets(args.ocr_pairs, cfg, split="dev") if s.sources]
+    sets = [s for s in synthetic_sets(docs) + tesseract_sets(args.ocr_pairs, cfg, split="dev")
+            + ladder_sets(args.ladder, split="dev") if s.sources and (args.only or "") in s.name]
     print(f"| {key} | " + " | ".join(s.name for s in sets) + " | chars/s |")
     print("|---|" + "---|" * (len(sets) + 1))
     for value in map(kind, values.split(",")):

@@ -154,6 +154,10 @@ class InferConfig:
     # least probability sure_correction given its line.
     ocr_severity: float = 1.0
     sure_correction: float = 0.9
+    # Marks a word is written with are evidence of its form: another form weighs this times the
+    # share of the document's marked words that are no form the lexicon knows (an engine that
+    # misreads marks writes many), at least restorer.MIN_DOUBT and at most 1 (no evidence).
+    mark_doubt: float = 2.0
 
     def __post_init__(self):
         for name in ("sure_prior", "sure_correction"):
@@ -161,6 +165,8 @@ class InferConfig:
                 raise ConfigError(f"infer.{name}: expected a probability above 0 and at most 1, got {getattr(self, name)!r}")
         if self.prior_bytes < self.chunk_bytes:
             raise ConfigError(f"infer.prior_bytes: expected at least infer.chunk_bytes ({self.chunk_bytes}), got {self.prior_bytes!r}")
+        if self.mark_doubt < 0:
+            raise ConfigError(f"infer.mark_doubt: expected 0 or more, got {self.mark_doubt!r}")
         if self.ocr_severity < 0:
             raise ConfigError(f"infer.ocr_severity: expected 0 or more, got {self.ocr_severity!r}")
         if self.context_words < 2:

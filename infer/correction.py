@@ -23,8 +23,12 @@ from pathlib import Path
 
 import numpy as np
 
+import re
+
+from .chunking import KEEP_AS_IS
+from .confusions import STRAY_SYMBOLS
 from .lexicon import TOKEN, Lexicon
-from .vietnamese import strip_diacritics
+from .vietnamese import may_be_syllable, strip_diacritics
 
 CHANNEL_NAME = "ocr-channel.json"
 MAX_READING = 3  # characters the engine may print for one clean character (`ứ` -> `if`)
@@ -38,6 +42,10 @@ MAX_CORRECTIONS = 8  # the most likely corrections kept per word, beside its own
 # correction must do better, with its channel weight, from its neighbours or its own frequency.
 UNKNOWN = 1e-6
 END = None  # the trie's key of a word's end: no letter
+# What the corrector reads as one token: a word with symbols the engine printed for a letter it
+# could not place (`chi?c` for chức, `ngh¢` for nghệ), else what the n-grams count. `?` and `’`
+# count only between letters: after a word they are punctuation.
+GARBLED = re.compile(rf"[^\W_]+(?:[?’]+[^\W_]+|[{STRAY_SYMBOLS.replace('’', '')}]+[^\W_]*)+|{TOKEN.pattern}")
 
 
 class Corrector:
@@ -156,7 +164,7 @@ class Corrector:
     def correct(self, words: list[str], factor: float = 1.0) -> list[str]:
         """One line's words with the misread ones rewritten (in the input's case); `factor` scales
         the channel's error rates, for each misread character, as the document's OCR is worse or better."""
-        tokens = [(i, m) for i, w in enumerate(words) for m in TOKEN.finditer(w)]
+        tokens = [(i, m) for i, w in enumerate(words) if not KEEP_AS_IS.match(w) for m in GARBLED.finditer(w)]
         forms, weights, changed = [], [], False
         for _, m in tokens:
             text = m.group().lower()
@@ -164,7 +172,7 @@ class Corrector:
                 fs, ws, errors = self.candidates(text)
                 kept = [(f, w * factor ** e, e) for f, w, e in zip(fs, ws, errors) if w * factor ** e >= MIN_LIKELY]
                 fs, ws, errors = (tuple(x) for x in zip(*kept)) if kept else ((), (), ())
-                changed = changed or any(errors)
+                changed = changed or any(errors) or _miscased(m.group())
                 if errors and errors[0]:  # no form of its own: it may be a word the lexicon never saw, as it stands
                     fs, ws = (None, *fs), (1.0, *ws)
             else:
@@ -177,7 +185,8 @@ class Corrector:
         for (i, m), fs, p in reversed(list(zip(tokens, forms, self._posterior(forms, weights)))):  # right to left: offsets hold
             best = int(p.argmax())
             form = fs[best]
-            if form is not None and p[best] >= self.sure and strip_diacritics(form) != strip_diacritics(m.group().lower()):
+            if form is not None and p[best] >= self.sure and (strip_diacritics(form) != strip_diacritics(m.group().lower())
+                                                              or _miscased(m.group())):
                 out[i] = out[i][:m.start()] + _cased(form, m.group()) + out[i][m.end():]
         return out
 
@@ -213,9 +222,18 @@ class Corrector:
         return moves
 
 
+def _miscased(token: str) -> bool:
+    """Whether `token` is a syllable with capitals inside a lowercase word, or a small letter among
+    capitals: the engine reading a letter tall with its marks (`cOng` for công, `TiNH` for TỈNH)."""
+    letters = [c for c in token if c.isalpha()]
+    return (any(c.isupper() for c in letters[1:]) and any(c.islower() for c in letters)
+            and may_be_syllable(token))
+
+
 def _cased(form: str, source: str) -> str:
-    """`form` in the case of `source`, whose letters may differ: capitals throughout, or a capital first."""
+    """`form` in the case of `source`, whose letters may differ: capitals throughout where most of
+    its letters are (`TiNH`), else a capital first or none."""
     letters = [c for c in source if c.isalpha()]
-    if len(letters) > 1 and all(c.isupper() for c in letters):
+    if len(letters) > 1 and sum(c.isupper() for c in letters) > len(letters) / 2:
         return form.upper()
     return form[:1].upper() + form[1:] if source[:1].isupper() else form

@@ -36,8 +36,12 @@ import torch
 from transformers import DynamicCache, EncoderDecoderCache, T5ForConditionalGeneration
 
 from .lexicon import TOKEN, Lexicon, options
-from .vietnamese import may_be_syllable
+from .vietnamese import may_be_syllable, set_tone_style, strip_diacritics
 
+# Marks doubted this little (infer.mark_doubt, restorer.py) are trusted over the lexicon: a marked
+# syllable it never saw stays as written. Tesseract `vie` on the dev ladder: 0.001-0.03 down to
+# copies of copies, 0.05-0.07 for faxes.
+TRUSTED = 0.03
 EOS, OFFSET = 1, 3  # ByT5: pad 0 (also the decoder start), eos 1, unk 2, then byte b is b + 3
 WORD = re.compile(r"[^\W_]+")  # words: letters and digits (`năm 2024`)
 # Bytes drafted per pass: with the KV cache a pass costs what it reads, and a draft is wasted
@@ -57,12 +61,39 @@ def left_as_written(token: str, lexicon: Lexicon) -> bool:
             and not may_be_syllable(token) and not lexicon.candidates(token, "skeleton"))
 
 
+def _marked(token: str) -> bool:
+    return strip_diacritics(token) != token
+
+
+def trusted_as_written(token: str, lexicon: Lexicon, doubt: float) -> bool:
+    """Whether skeleton decoding keeps `token` as written because its marks are trusted (`doubt`
+    of marked words at most TRUSTED) and make a syllable the lexicon never saw (`cống` in `cống
+    qua đê`): it has no form to become that would be truer than what the engine read."""
+    if doubt > TRUSTED or not _marked(token) or not may_be_syllable(token) or not lexicon.forms:
+        return False
+    written = set_tone_style(token.lower(), "traditional")
+    return all(set_tone_style(f.lower(), "traditional") != written for f in lexicon.candidates(token, "skeleton"))
+
+
+def _evidence(token: str, forms: tuple[str, ...], doubt: tuple[float, float]) -> np.ndarray | None:
+    """Per form of `token` (lowercase), 1 for the form it is written as and its doubt (marked or
+    not) for the others; None where it is written as none of its forms (either tone placement)."""
+    token = token.lower()
+    weight = doubt[0] if _marked(token) else doubt[1]
+    written = set_tone_style(token, "traditional")
+    hits = [set_tone_style(f, "traditional") == written for f in forms]
+    return np.array([1.0 if hit else weight for hit in hits]) if weight < 1 and any(hits) else None
+
+
 class Row:
     """One chunk being decoded: what it may become, and what it has emitted so far."""
 
     def __init__(self, source: str, lexicon: Lexicon, mode: str, prior_weight: float = 0.0,
-                 known: dict[int, tuple[str, ...]] | None = None):
-        self.source = source
+                 known: dict[int, tuple[str, ...]] | None = None, doubt: tuple[float, float] = (1.0, 1.0)):
+        """`doubt`: the weight of a form other than the one a word is written as, for a word
+        written with marks and for one written without (1: the writing is no evidence, as the
+        missing marks of stripped text are not)."""
+        self.source, self.doubt = source, doubt
         self.lexicon = lexicon
         self.prior_weight = prior_weight if lexicon.total else 0.0  # a lexicon without counts has no prior
         self.options = [options(c, mode) for c in source]
@@ -78,18 +109,25 @@ class Row:
         for m in TOKEN.finditer(source):
             fixed = all(len(self.options[k]) == 1 for k in range(m.start(), m.end()))
             forms = () if fixed else known[m.start()] if m.start() in known else lexicon.candidates(m.group(), mode)
-            if not (fixed or forms) and mode == "skeleton" and left_as_written(m.group(), lexicon):
+            if not fixed and mode == "skeleton" and (not forms and left_as_written(m.group(), lexicon)
+                                                    or trusted_as_written(m.group(), lexicon, doubt[0])):
                 self.options[m.start():m.end()] = [(c,) for c in m.group()]
-                fixed = True
+                fixed, forms = True, ()
             if forms:
                 self.word_at[m.start():m.end()] = [len(self.spans)] * (m.end() - m.start())
             self.spans.append((m.start(), m.end(), forms))
             token = m.group().lower()
             self.keys.append((token,) if fixed and token in lexicon.ids else tuple(f.lower() for f in forms))
+        # How a word is written is evidence of its form (a noisy channel): an OCR engine with a
+        # Vietnamese model, or a typist, mostly writes the marks right, and leaves none off, so
+        # every other form of the word weighs `doubt`. Where it may be written either way (stripped
+        # text) or its marks make none of its forms, it says nothing.
+        self._written = [_evidence(m.group(), forms, doubt) if min(doubt) < 1 and len(forms) > 1 else None
+                         for m, forms in zip(TOKEN.finditer(source), self.keys)]
         # How well each form of a token leads into the rest of its line, given the form of the token
-        # before it: backward messages of the token-triple model, [form before (or None), form],
-        # scaled per token, never per form (that would bias the forms), so that the prior sees every
-        # token to the right.
+        # before it, and what its written marks say: backward messages of the token-triple model,
+        # [form before (or None), form], scaled per token, never per form (that would bias the
+        # forms), so that the prior sees every token to the right.
         self._ahead: list[np.ndarray | None] = [None] * len(self.spans)
         steps = [(w, self._before_keys(w), self.keys[w], self.keys[w + 1] if self._linked(w + 1) else ())
                  for w in range(len(self.spans) if self.prior_weight else 0)]
@@ -98,6 +136,8 @@ class Row:
         for w, before, forms, after in reversed(steps):
             if forms:
                 raw = np.einsum("abc,bc->ab", tables[w], self._ahead[w + 1]) if after else np.ones((len(before), len(forms)))
+                if self._written[w] is not None:
+                    raw = raw * self._written[w]
                 self._ahead[w] = raw / (raw.sum() or 1.0)
         # The scores of form c of token w + 1 after form a of the token before w and form b of w,
         # in one flat list, read one row at a time by the prior (a nested list per token took a

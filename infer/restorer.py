@@ -14,7 +14,7 @@ from .config import CONFIG_NAME, Config, ConfigError, load_config
 from .correction import Corrector
 from .decoding import WORD, Row, decode, left_as_written
 from .lexicon import MODES, TOKEN, Lexicon
-from .vietnamese import may_be_syllable, normalize, set_tone_style
+from .vietnamese import may_be_syllable, normalize, set_tone_style, strip_diacritics
 from .workers import Workers
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "default"
@@ -26,6 +26,9 @@ FOREIGN_WORDS, FOREIGN_SHARE = 4, 0.7
 # text has up to TYPED_UNKNOWN (names, foreign words) and gets no correction; from OCR_UNKNOWN
 # on (Tesseract `eng` output: a median of 0.14 per paragraph), the channel's full error rates.
 TYPED_UNKNOWN, OCR_UNKNOWN = 0.02, 0.1
+# Written marks decide a word's form unless the line is this much likelier with another (its
+# prior times MIN_DOUBT), however rarely the document's marks make unknown words.
+MIN_DOUBT = 0.001
 # Documents are restored this many characters at a time (a longer one alone), so that memory
 # stays flat: the model batches the chunks of a batch by length, and on 241,000 characters of
 # news, batches of 16,000 restored 20% slower than one of them all. Worker processes take
@@ -196,6 +199,7 @@ class Restorer:
         layouts = [Layout.of(normalize(t), cfg.chunk_bytes) for t in texts]
         foreign = [self.foreign(lay) for lay in layouts]
         given = [list(lay.words) for lay in layouts]
+        doubts = [self.doubt([w for w, f in zip(lay.words, fs) if not f]) for lay, fs in zip(layouts, foreign)]
         if self.corrector and constraint != "none":
             for lay, fs in zip(layouts, foreign):
                 self.correct(lay, fs)
@@ -208,7 +212,7 @@ class Restorer:
             outputs = self.generate(sources, num_beams or cfg.num_beams)
             confidences = [[None] * len(s.split()) for s in sources]
         else:
-            rows = self.decode(sources, constraint)
+            rows = self.decode(sources, constraint, [doubts[d] for d, _ in jobs])
             outputs = [row.text for row in rows]
             confidences = [row.word_confidence() for row in rows]
         restored = [list(lay.words) for lay in layouts]
@@ -244,6 +248,27 @@ class Restorer:
                 flags[a:b] = [True] * (b - a)
         return flags
 
+    def doubt(self, words: list[str]) -> tuple[float, float]:
+        """How much decoding doubts the way a document's words are written (decoding.Row), for
+        words with marks and without: infer.mark_doubt times the share of its marked words that
+        are no form the lexicon knows, and times the share of its words that need marks (every
+        form has some) written without; each between MIN_DOUBT and 1. Stripped text: (1, 1);
+        Tesseract `vie` on a good scan about (0.02, 0.01); its `eng` model (`Két`, `tuyén`) (1, 1)."""
+        marked = unknown = needing = bare = 0
+        for t in (t for w in words for t in TOKEN.findall(w.lower()) if any(c.isalpha() for c in t)):
+            letters = strip_diacritics(t)
+            forms = self.lexicon.forms.get(letters, ())
+            if letters != t:
+                marked += 1
+                unknown += set_tone_style(t, "traditional") not in {set_tone_style(f, "traditional") for f in forms}
+            if forms and letters not in forms:  # no form without marks
+                needing += 1
+                bare += letters == t
+
+        def doubt(share: float, seen: int) -> float:
+            return min(1.0, max(MIN_DOUBT, self.config.infer.mark_doubt * share)) if seen else 1.0
+        return doubt(unknown / max(marked, 1), marked), doubt(bare / max(needing, 1), needing)
+
     def correct(self, layout: Layout, foreign: list[bool]) -> None:
         """Rewrite in place the words OCR misread (correction.py), line by line, at the channel's
         error rates scaled by how much the document reads like OCR."""
@@ -255,16 +280,17 @@ class Restorer:
             if not foreign[a]:
                 layout.words[a:b] = self.corrector.correct(layout.words[a:b], factor)
 
-    def decode(self, sources: list[str], mode: str) -> list[Row]:
+    def decode(self, sources: list[str], mode: str, doubts: list[tuple[float, float]] | None = None) -> list[Row]:
         """Constrained greedy decoding of texts of up to prior_bytes (see decoding.py): the words
         the prior is sure of are settled without the model, which decodes the stretches around
-        the others, cut to chunk_bytes and batched by length."""
+        the others, cut to chunk_bytes and batched by length. `doubts`: per text, how much its
+        written marks are doubted (1: they are no evidence)."""
         if mode not in MODES:
             raise ValueError(f"constraint must be one of {MODES} or 'none', not {mode!r}")
         cfg = self.config.infer
-        rows = [Row(s, self.lexicon, mode, cfg.prior_weight) for s in sources]
+        rows = [Row(s, self.lexicon, mode, cfg.prior_weight, doubt=d) for s, d in zip(sources, doubts or [(1.0, 1.0)] * len(sources))]
         parts = [(row, start + a, Row(row.source[start + a:start + b], self.lexicon, mode, cfg.prior_weight,
-                                      {k - a: f for k, f in known.items() if a <= k < b}))
+                                      {k - a: f for k, f in known.items() if a <= k < b}, row.doubt))
                  for row in rows for start, end, known in row.settle(cfg.sure_prior, cfg.context_words)
                  for a, b in split_text(row.source[start:end], cfg.chunk_bytes)]
         texts = [part.source for _, _, part in parts]

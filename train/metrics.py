@@ -119,6 +119,26 @@ def category_accuracy(predictions: list[str], references: list[str],
     return {c: (hits, total) for c, (hits, total) in counts.items()}
 
 
+def left_as_input(predictions: list[str], sources: list[str], references: list[str]) -> tuple[int, int]:
+    """(wrong words left exactly as the input wrote them, wrong words): of the reference words
+    that do not stand in the prediction (token_hits), those whose word in the prediction's
+    alignment is the input's word at the same place (the alignment of prediction and input)."""
+    left = wrong = 0
+    for pred, src, ref in zip(predictions, sources, references, strict=True):
+        pred_words, src_words, ref_words = _fold(pred).split(), _fold(src).split(), _fold(ref).split()
+        as_input = [False] * len(pred_words)
+        for tag, p1, p2, s1, s2 in Levenshtein.opcodes(pred_words, src_words):
+            if tag == "equal":
+                as_input[p1:p2] = [True] * (p2 - p1)
+        for tag, p1, p2, r1, r2 in Levenshtein.opcodes(pred_words, ref_words):
+            if tag == "equal":
+                continue
+            wrong += r2 - r1
+            if tag == "replace":  # replace blocks pair words one to one
+                left += sum(as_input[p] for p in range(p1, p1 + min(p2 - p1, r2 - r1)))
+    return left, wrong
+
+
 def scores(predictions: list[str], references: list[str]) -> dict[str, float]:
     return {
         "word_accuracy": word_accuracy(predictions, references),

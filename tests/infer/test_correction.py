@@ -57,6 +57,21 @@ def test_no_correction_without_ocr_or_where_the_line_does_not_call_for_it():
     assert corrector().correct(["xia", "công"]) == ["xia", "công"]  # no word the engine may have read so
 
 
+def test_a_word_with_a_symbol_for_a_letter_is_read_whole_and_corrected_in_context():
+    # The engine prints `?` for a letter it cannot place: `c?a` is của, read as one token.
+    c = Corrector(LEXICON, {**CHANNEL, "ủ": {"i": 1.0, "?": 0.5}}, 1.0, 0.9)
+    assert c.correct(["quyền", "c?a", "công", "dân"]) == ["quyền", "của", "công", "dân"]
+    assert c.correct(["dân?", "công"]) == ["dân?", "công"]  # after a word, `?` is a question mark
+    assert c.correct(["quyền", "x?z", "công"]) == ["quyền", "x?z", "công"]  # nothing likely: left alone
+
+
+def test_capitals_the_engine_read_inside_a_word_take_the_words_case():
+    c = corrector()
+    assert c.correct(["quyền", "cUa", "cOng", "dân"]) == ["quyền", "của", "công", "dân"]
+    assert c.correct(["QUYỀN", "CiA", "CÔNG"]) == ["QUYỀN", "CỦA", "CÔNG"]  # mostly capitals: all capitals
+    assert c.correct(["quyền", "eKYC", "công", "dân"]) == ["quyền", "eKYC", "công", "dân"]  # no syllable: a name
+
+
 def test_the_share_of_unknown_words_tells_ocr_from_typed_text():
     c = corrector()
     assert c.share_unknown(["quyen", "cua", "cong", "dan", "ABC"]) == 0.0  # capitals are codes, not OCR

@@ -122,6 +122,27 @@ def test_prior_reads_the_word_before_and_every_word_after():
     assert _flat(Row("co quan", Lexicon(lexicon.forms), "skeleton", 1.0)) == "có quan"  # no counts, no prior
 
 
+def test_marks_as_written_are_evidence_as_strong_as_the_document_makes_them():
+    lexicon = Lexicon({"cua": ["của", "cửa", "cua"], "qua": ["qua", "quá"], "mo": ["mở"], "cong": ["công"]},
+                      counts={"của": 1000, "cửa": 100, "cua": 10, "qua": 100, "quá": 100, "mở": 100, "công": 100},
+                      ngrams={("mở", "cửa"): 90, ("mở", "của"): 1, ("mở", "quá"): 50, ("mở", "qua"): 1})
+    assert _flat(Row("mở của", lexicon, "skeleton", 1.0)) == "mở cửa"  # no evidence: the trigram's choice
+    assert _flat(Row("mở của", lexicon, "skeleton", 1.0, doubt=(0.001, 1.0))) == "mở của"  # trusted marks stay
+    assert _flat(Row("mở của", lexicon, "skeleton", 1.0, doubt=(0.5, 1.0))) == "mở cửa"  # doubted ones yield
+    assert _flat(Row("mở qua", lexicon, "skeleton", 1.0, doubt=(0.001, 1.0))) == "mở quá"  # bare: stripped, maybe
+    assert _flat(Row("mở qua", lexicon, "skeleton", 1.0, doubt=(0.001, 0.001))) == "mở qua"  # bare in marked text
+    # A marked syllable the lexicon never saw stays as written where the marks are trusted.
+    assert _flat(Row("mở cống", lexicon, "skeleton", 1.0, doubt=(0.01, 0.01))) == "mở cống"
+    assert _flat(Row("mở cống", lexicon, "skeleton", 1.0)) == "mở công"
+
+
+def test_how_much_the_marks_of_a_document_are_doubted(shipped):
+    assert shipped.doubt("Ket qua cong tac tuyen truyen cai cach hanh chinh".split()) == (1.0, 1.0)  # stripped
+    marked, bare = shipped.doubt("Kết quả công tác tuyên truyền cải cách hành chính quý I năm 2024".split())
+    assert marked < 0.01 and bare < 0.01  # typed Vietnamese, or a Vietnamese engine on a good scan
+    assert shipped.doubt("Két qua cong tac tuyén truyén cai cach hanh chinh quy I nim 2024".split())[0] == 1.0
+
+
 def test_constrained_output_never_loses_or_invents_text(shipped):
     nasty = ["abc abc abc\nabc abc abc\n" * 3, "| 12 | 3.456 | 7,8 |\n| 90 | 1.2 | x |", "Kết quả đã có dấu",
              "quan quan quan quan quan quan quan quan quan quan quan quan"]
