@@ -1,6 +1,6 @@
 """Accuracy, speed and memory of a model beside classical baselines, on held-out sets.
 
-    python benchmarks/run.py --model models/default --ocr-pairs ocr-pairs.jsonl
+    python benchmarks/run.py --model models/default --ocr-pairs ocr-pairs.jsonl --ladder ladder-test.jsonl
 
 Builds the held-out sets once from the corpora's test split (the model's split; cached
 in benchmarks/cache/, never committed), builds the baselines from the training split
@@ -25,13 +25,13 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 from baselines import MostFrequent, Trigram  # noqa: E402
-from sets import (BenchmarkError, BenchSet, cache_key, clean_documents, synthetic_sets, tesseract_sets,  # noqa: E402
-                  training_lines)
+from sets import (BenchmarkError, BenchSet, cache_key, clean_documents, ladder_sets, synthetic_sets,  # noqa: E402
+                  tesseract_sets, training_lines)
 
 from vidiac.infer import ConfigError, ModelDirError, load_config  # noqa: E402
 from vidiac.infer.restorer import check_model_dir  # noqa: E402
 from vidiac.infer.vietnamese import set_tone_style, strip_diacritics  # noqa: E402
-from vidiac.train.metrics import CATEGORIES, category_accuracy, scores  # noqa: E402
+from vidiac.train.metrics import CATEGORIES, category_accuracy, left_as_input, scores  # noqa: E402
 
 SYSTEMS = ("model", "model workers", "identity", "most-frequent form", "syllable trigram", "pyvi")
 RARE_PER_MILLION = 100  # a syllable rarer than this in the baselines' training text is rare
@@ -110,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--legal", default=str(ROOT.parent / "shared/corpus/legal.txt.xz"), help="legal corpus")
     parser.add_argument("--news", default=str(ROOT.parent / "shared/corpus/news.txt.xz"), help="news corpus")
     parser.add_argument("--ocr-pairs", help="JSONL of {source, target, engine} records from vidiac-ocr-pairs")
+    parser.add_argument("--ladder", help="JSONL of scan-quality ladder pages of the test split (vidiac-ladder build)")
     parser.add_argument("--docs", type=int, default=100, help="held-out documents of 1-2 KB per corpus")
     parser.add_argument("--baseline-lines", type=int,
                         help="build the baselines from the first N lines of each corpus (default: all)")
@@ -134,6 +135,8 @@ def run(args) -> None:
     corpora = {"legal": args.legal, "news": args.news}
     docs = {name: clean_documents(path, args.docs, cfg, cache) for name, path in corpora.items()}
     sets = synthetic_sets(docs) + tesseract_sets(args.ocr_pairs, cfg)
+    ladder = ladder_sets(args.ladder)
+    sets += ladder
     for s in sets:
         print(f"{s.name}: {len(s.sources)} documents {s.note}", flush=True)
     trigram, pickles = baselines(list(corpora.values()), cfg, args.baseline_lines, cache)
@@ -149,8 +152,11 @@ def run(args) -> None:
                                                     lambda w: trigram.uni.get(w, 0) < rare_below)}
                        for s in sets if s.sources}
               for system, r in results.items()}
+    for s in ladder:
+        for system, r in results.items():
+            scored[system][s.name]["left"] = left_as_input(r["outputs"][s.name], s.sources, s.targets)
     familiar = {name: trigram.seen_share(set_tone_style(d, "traditional") for d in ds) for name, ds in docs.items()}
-    Path(args.out).write_text(report(args, cfg, sets, docs, job["page"], results, scored, trigram, familiar),
+    Path(args.out).write_text(report(args, cfg, sets, ladder, docs, job["page"], results, scored, trigram, familiar),
                               encoding="utf-8")
     print(f"wrote {args.out}")
 
@@ -190,9 +196,30 @@ def _ratio(value: float, base: float) -> str:
     return f"{value / base:.2f}" if base else "-"
 
 
-def report(args, cfg, sets: list[BenchSet], docs, page: str, results, scored, trigram, familiar) -> str:
+def ladder_table(args, ladder: list[BenchSet], results, scored) -> list[str]:
+    """Word accuracy per level and engine, with the input's CER and the share of the model's wrong
+    words that it left exactly as the engine printed them."""
+    systems = [s for s in results if s != "model workers"]
+    out = ["## Scan-quality ladder", "",
+           f"Pages laid out as administrative documents (Decree 30/2020/NĐ-CP), with body paragraphs of the test "
+           f"split, scanned at each level (`vidiac-ladder levels`) and read by Tesseract; one document per page, "
+           f"{len(ladder[0].sources)} pages per level. Input CER: the engine's text against the printed text. Left "
+           "as OCR: of the words the model got wrong, the share it left exactly as the engine printed them.", "",
+           "| level | engine | input CER | " + " | ".join(_name(s, args) for s in systems) + " | left as OCR |",
+           "|---|---|---|" + "---|" * (len(systems) + 1)]
+    for s in ladder:
+        level, engine = s.name.removeprefix("ladder ").rsplit(", ", 1)
+        left, wrong = scored["model"][s.name]["left"]
+        out.append(f"| {level} | {engine} | {scored['identity'][s.name]['cer']:.4f} | "
+                   + " | ".join(f"{scored[system][s.name]['word_accuracy']:.4f}" for system in systems)
+                   + f" | {left / max(wrong, 1):.2f} |")
+    return out + [""]
+
+
+def report(args, cfg, sets: list[BenchSet], ladder: list[BenchSet], docs, page: str, results, scored, trigram,
+           familiar) -> str:
     model = results["model"]
-    scored_sets = [s for s in sets if s.sources]
+    scored_sets = [s for s in sets if s.sources and s not in ladder]
     out = [
         "# Benchmark results", "",
         f"Written by `{args.command}`; do not edit by hand.", "",
@@ -236,11 +263,13 @@ def report(args, cfg, sets: list[BenchSet], docs, page: str, results, scored, tr
     skipped = [s for s in sets if not s.sources]
     if skipped:
         out += ["", "## Skipped sets", ""] + [f"- {s.name}: {s.note}" for s in skipped]
+    if ladder:
+        out += [""] + ladder_table(args, ladder, results, scored)
     chars = sum(len(src) for s in scored_sets for src in s.sources)
     pyvi = results["pyvi"]
-    speed = {system: chars / sum(r["seconds"].values()) for system, r in results.items()}
+    speed = {system: chars / sum(r["seconds"][s.name] for s in scored_sets) for system, r in results.items()}
     out += ["", "## Speed and memory", "",
-            f"chars/s: the {chars:,} input characters of all sets over the seconds spent restoring them "
+            f"chars/s: the {chars:,} input characters of all sets but the ladder over the seconds spent restoring them "
             "(the model batches each set's documents; the baselines go one document at a time). "
             f"Page: median of 3 restorations of one page of stripped legal text ({len(page.encode()):,} bytes), "
             "after the sets. Memory: one fresh process per system; its peak resident memory while loading and "

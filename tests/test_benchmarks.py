@@ -52,9 +52,16 @@ def test_benchmark_writes_every_set_system_and_measure(tiny_model, tmp_path):
     pairs = tmp_path / "pairs.jsonl"
     pairs.write_text("".join(json.dumps({"source": strip_diacritics(t), "target": t, "engine": "eng"}) + "\n"
                              for t in [*held_out, trained]), encoding="utf-8")
+    ladder = tmp_path / "ladder.jsonl"
+    ladder.write_text("".join(json.dumps({"source": source, "target": "\n".join(held_out), "engine": engine,
+                                          "level": level, "level_name": name, "split": "test"}) + "\n"
+                              for level, name, engine, source in [
+                                  (1, "clean", "vie", "\n".join(held_out)),
+                                  (2, "fax", "eng", strip_diacritics("\n".join(held_out)))]), encoding="utf-8")
     out = tmp_path / "RESULTS.md"
     done = run_benchmark("--model", str(tiny_model), "--legal", str(corpus), "--news", str(corpus),
-                         "--ocr-pairs", str(pairs), "--docs", "2", "--page-bytes", "200", "--threads", "2",
+                         "--ocr-pairs", str(pairs), "--ladder", str(ladder),
+                         "--docs", "2", "--page-bytes", "200", "--threads", "2",
                          "--cache", str(tmp_path / "cache"), "--out", str(out))
     assert done.returncode == 0, done.stderr
     results = out.read_text(encoding="utf-8")
@@ -75,6 +82,13 @@ def test_benchmark_writes_every_set_system_and_measure(tiny_model, tmp_path):
         word_accuracy([strip_diacritics(t) for t in held_out], held_out), abs=1e-4)
     assert f"1 of {len(held_out) + 1} records of {pairs} left out" in results
     assert re.search(r"- Tesseract vie OCR: .* has no record with engine 'vie'", results)
+
+    # The ladder: a row per level and engine; a page read right scores 1 as it stands.
+    ladder_rows = results.split("\n## Scan-quality ladder\n", 1)[1].split("\n## ", 1)[0].splitlines()
+    clean, fax = (row("\n## s\n" + "\n".join(ladder_rows), "s", level) for level in ("1: clean", "2: fax"))
+    assert clean[1] == "vie" and float(clean[2]) == 0.0 and float(clean[3]) == 1.0  # input CER 0, identity 1
+    assert fax[1] == "eng" and float(fax[2]) > 0.0 and len(fax) == len(clean) == 3 + len(SYSTEMS) + 1
+    assert "## ladder" not in results  # no section per ladder set: the table is the ladder's report
 
     speed = results.split("## Speed and memory", 1)[1]
     assert re.search(r"\n\| vidiac \(tiny_model\w*\), 2 worker processes \| [\d,]+ \|", speed)
@@ -132,3 +146,15 @@ def test_tesseract_sets_keep_the_records_of_the_asked_split(tmp_path):
     for split in ("dev", "test"):
         vie = {s.name: s for s in _sets_module().tesseract_sets(str(path), cfg, split=split)}["Tesseract vie OCR"]
         assert vie.targets == [by_split[split]] and f"not in the model's {split} split" in vie.note
+
+
+def test_ladder_pages_of_another_split_are_an_error(tmp_path):
+    path = tmp_path / "ladder.jsonl"
+    path.write_text(json.dumps({"source": "a", "target": "b", "engine": "vie", "level": 1, "level_name": "clean",
+                                "split": "train"}) + "\n", encoding="utf-8")
+    sets = _sets_module()
+    with pytest.raises(sets.BenchmarkError, match="ladder.jsonl:1: a page of the train split, not test"):
+        sets.ladder_sets(str(path))
+    path.write_text('{"source": "a"}\n', encoding="utf-8")
+    with pytest.raises(sets.BenchmarkError, match="ladder.jsonl:1: not a record of vidiac-ladder build"):
+        sets.ladder_sets(str(path))

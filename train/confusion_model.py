@@ -29,6 +29,9 @@ from rapidfuzz.distance import Levenshtein
 from vidiac.infer.vietnamese import normalize, strip_diacritics
 
 PRIOR = 5.0
+# A line read this far from its print is a layout failure (a row dropped or merged into its
+# neighbour on a poor scan), not misreadings: fitting leaves it out.
+MAX_LINE_CER = 0.5
 
 
 def emissions(clean: str, ocr: str) -> list[str]:
@@ -68,7 +71,8 @@ class ConfusionModel:
             ocr_lines, clean_lines = normalize(ocr).split("\n"), normalize(clean).split("\n")
             if len(ocr_lines) != len(clean_lines):
                 raise ValueError(f"pair {n}: {len(ocr_lines)} OCR lines for {len(clean_lines)} clean lines")
-            block = [(c, emissions(c, o)) for o, c in zip(ocr_lines, clean_lines)]
+            block = [(c, emissions(c, o)) for o, c in zip(ocr_lines, clean_lines)
+                     if c and Levenshtein.normalized_distance(o, c) <= MAX_LINE_CER]
             for c, outs in block:
                 for i, out in enumerate(outs):
                     chars[c[i]][out] += 1
