@@ -165,6 +165,8 @@ class Corrector:
         """One line's words with the misread ones rewritten (in the input's case); `factor` scales
         the channel's error rates, for each misread character, as the document's OCR is worse or better."""
         tokens = [(i, m) for i, w in enumerate(words) if not KEEP_AS_IS.match(w) for m in GARBLED.finditer(w)]
+        cased = [w for w in words if any(c.isalpha() for c in w)]
+        lowercase = sum(not w.isupper() for w in cased) > len(cased) / 2  # a line of text, not a heading
         forms, weights, changed = [], [], False
         for _, m in tokens:
             text = m.group().lower()
@@ -172,7 +174,7 @@ class Corrector:
                 fs, ws, errors = self.candidates(text)
                 kept = [(f, w * factor ** e, e) for f, w, e in zip(fs, ws, errors) if w * factor ** e >= MIN_LIKELY]
                 fs, ws, errors = (tuple(x) for x in zip(*kept)) if kept else ((), (), ())
-                changed = changed or any(errors) or _miscased(m.group())
+                changed = changed or any(errors) or _miscased(m.group(), lowercase)
                 if errors and errors[0]:  # no form of its own: it may be a word the lexicon never saw, as it stands
                     fs, ws = (None, *fs), (1.0, *ws)
             else:
@@ -186,8 +188,8 @@ class Corrector:
             best = int(p.argmax())
             form = fs[best]
             if form is not None and p[best] >= self.sure and (strip_diacritics(form) != strip_diacritics(m.group().lower())
-                                                              or _miscased(m.group())):
-                out[i] = out[i][:m.start()] + _cased(form, m.group()) + out[i][m.end():]
+                                                              or _miscased(m.group(), lowercase)):
+                out[i] = out[i][:m.start()] + _cased(form, m.group(), lowercase) + out[i][m.end():]
         return out
 
     def _posterior(self, forms: list[tuple], weights: list[np.ndarray]) -> list[np.ndarray]:
@@ -222,18 +224,24 @@ class Corrector:
         return moves
 
 
-def _miscased(token: str) -> bool:
+def _tall(token: str, lowercase: bool) -> bool:
+    """Whether `token`, on a `lowercase` line, is a capital and a vowel the engine read tall with
+    its marks (`BO` for Bộ, `SO` for Số)."""
+    return lowercase and len(token) == 2 and token.isupper() and token[1] in "AEOUY" and may_be_syllable(token)
+
+
+def _miscased(token: str, lowercase: bool) -> bool:
     """Whether `token` is a syllable with capitals inside a lowercase word, or a small letter among
     capitals: the engine reading a letter tall with its marks (`cOng` for công, `TiNH` for TỈNH)."""
     letters = [c for c in token if c.isalpha()]
     return (any(c.isupper() for c in letters[1:]) and any(c.islower() for c in letters)
-            and may_be_syllable(token))
+            and may_be_syllable(token)) or _tall(token, lowercase)
 
 
-def _cased(form: str, source: str) -> str:
+def _cased(form: str, source: str, lowercase: bool = False) -> str:
     """`form` in the case of `source`, whose letters may differ: capitals throughout where most of
-    its letters are (`TiNH`), else a capital first or none."""
+    its letters are (`TiNH`) but for a tall vowel on a `lowercase` line, else a capital first or none."""
     letters = [c for c in source if c.isalpha()]
-    if len(letters) > 1 and sum(c.isupper() for c in letters) > len(letters) / 2:
+    if len(letters) > 1 and sum(c.isupper() for c in letters) > len(letters) / 2 and not _tall(source, lowercase):
         return form.upper()
     return form[:1].upper() + form[1:] if source[:1].isupper() else form

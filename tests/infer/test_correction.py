@@ -12,13 +12,13 @@ from vidiac.infer.restorer import DEFAULT_MODEL, ModelDirError, Restorer
 from vidiac.infer.vietnamese import strip_diacritics
 
 FORMS = {"cua": ["của", "cua"], "quyen": ["quyền"], "cong": ["công"], "dan": ["dân"], "con": ["con"],
-         "hop": ["hợp", "họp"], "dong": ["đồng"], "o": ["ở"], "dieu": ["điều"]}
+         "hop": ["hợp", "họp"], "dong": ["đồng"], "o": ["ở"], "dieu": ["điều"], "bo": ["bộ"]}
 COUNTS = {"của": 50, "cua": 5, "quyền": 20, "công": 20, "dân": 20, "con": 30, "hợp": 10, "họp": 10, "đồng": 10,
-          ",": 40, ".": 40, "ở": 30, "6": 10, "điều": 10}
+          ",": 40, ".": 40, "ở": 30, "6": 10, "điều": 10, "bộ": 10}
 NGRAMS = {("quyền", "của"): 10, ("của", "công"): 10, ("công", "dân"): 10, ("quyền", "của", "công"): 10,
           ("của", "công", "dân"): 10, ("con", "cua"): 5, ("hợp", "đồng"): 8, ("họp", "đồng"): 1,
           ("dân", "ở"): 5, ("ở", "đồng"): 5, ("dân", "ở", "đồng"): 5, ("điều", "6"): 10,
-          ("dân", ","): 10, ("công", "dân", ","): 10}
+          ("dân", ","): 10, ("công", "dân", ","): 10, ("bộ", "công"): 5}
 LEXICON = Lexicon(FORMS, COUNTS, NGRAMS)
 # The engine prints ủ as i as often as it keeps the u (`cia`), ợ as g (`hgp`) 4 times in 6.
 CHANNEL = {"ủ": {"i": 1.0}, "ợ": {"g": 0.67}, "ở": {"6": 0.5}, ",": {".": 0.5}}
@@ -70,6 +70,9 @@ def test_capitals_the_engine_read_inside_a_word_take_the_words_case():
     assert c.correct(["quyền", "cUa", "cOng", "dân"]) == ["quyền", "của", "công", "dân"]
     assert c.correct(["QUYỀN", "CiA", "CÔNG"]) == ["QUYỀN", "CỦA", "CÔNG"]  # mostly capitals: all capitals
     assert c.correct(["quyền", "eKYC", "công", "dân"]) == ["quyền", "eKYC", "công", "dân"]  # no syllable: a name
+    # A capital and a vowel read tall (`BO` for Bộ) on a line of text; in a heading, capitals.
+    assert c.correct(["BO", "công", "dân"]) == ["Bộ", "công", "dân"]
+    assert c.correct(["BO", "CÔNG", "DÂN"]) == ["BO", "CÔNG", "DÂN"]
 
 
 def test_the_share_of_unknown_words_tells_ocr_from_typed_text():
