@@ -199,7 +199,6 @@ class Restorer:
         layouts = [Layout.of(normalize(t), cfg.chunk_bytes) for t in texts]
         foreign = [self.foreign(lay) for lay in layouts]
         given = [list(lay.words) for lay in layouts]
-        doubts = [self.doubt([w for w, f in zip(lay.words, fs) if not f]) for lay, fs in zip(layouts, foreign)]
         if self.corrector and constraint != "none":
             for lay, fs in zip(layouts, foreign):
                 self.correct(lay, fs)
@@ -212,6 +211,7 @@ class Restorer:
             outputs = self.generate(sources, num_beams or cfg.num_beams)
             confidences = [[None] * len(s.split()) for s in sources]
         else:
+            doubts = [self.doubt([w for w, f in zip(words, fs) if not f]) for words, fs in zip(given, foreign)]
             rows = self.decode(sources, constraint, [doubts[d] for d, _ in jobs])
             outputs = [row.text for row in rows]
             confidences = [row.word_confidence() for row in rows]

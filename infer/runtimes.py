@@ -13,6 +13,7 @@ import numpy as np
 from transformers import ByT5Tokenizer
 
 from .config import Config, ConfigError, load_config
+from .lexicon import Lexicon
 from .restorer import ModelDirError, Restorer, batches, max_new_tokens
 
 
@@ -93,8 +94,9 @@ class ExportRestorer(Restorer):
         self.backend = backend
         self.config = dataclasses.replace(config, infer=dataclasses.replace(config.infer, constraint="none"))
         self.corrector = None  # free generation reads OCR as it stands
+        self.lexicon = Lexicon({})  # exports carry no lexicon: every token is one it does not know
 
-    def decode(self, sources: list[str], mode: str):
+    def decode(self, sources: list[str], mode: str, doubts=None):
         raise ModelDirError(f"constraint {mode!r} needs the PyTorch model; exports generate freely (constraint none)")
 
     def generate(self, sources: list[str], num_beams: int = 1) -> list[str]:

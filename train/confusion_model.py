@@ -29,9 +29,10 @@ from rapidfuzz.distance import Levenshtein
 from vidiac.infer.vietnamese import normalize, strip_diacritics
 
 PRIOR = 5.0
-# A line read this far from its print is a layout failure (a row dropped or merged into its
-# neighbour on a poor scan), not misreadings: fitting leaves it out.
-MAX_LINE_CER = 0.5
+# A line read as nothing, or longer or shorter than its print by more than this share of it, is a
+# layout failure (a row dropped, or merged with its neighbour on a poor scan), not misreadings:
+# fitting leaves it out.
+MAX_LENGTH_CHANGE = 0.5
 
 
 def emissions(clean: str, ocr: str) -> list[str]:
@@ -72,7 +73,7 @@ class ConfusionModel:
             if len(ocr_lines) != len(clean_lines):
                 raise ValueError(f"pair {n}: {len(ocr_lines)} OCR lines for {len(clean_lines)} clean lines")
             block = [(c, emissions(c, o)) for o, c in zip(ocr_lines, clean_lines)
-                     if c and Levenshtein.normalized_distance(o, c) <= MAX_LINE_CER]
+                     if o and abs(len(o) - len(c)) <= MAX_LENGTH_CHANGE * len(c)]
             for c, outs in block:
                 for i, out in enumerate(outs):
                     chars[c[i]][out] += 1
