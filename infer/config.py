@@ -95,6 +95,10 @@ class Corpus:
 class TrainConfig:
     corpora: list[Corpus] = field(default_factory=list)
     max_lines: int | None = None  # read only the first N lines of each corpus (quick runs)
+    # Lists of administrative units (flat-divisions.json, mapping.json) whose names the lexicon
+    # also counts, in the phrases documents write them in (`UBND xã Ba Bích`): names are rare in
+    # the corpus, and every commune's report starts with one.
+    gazetteers: list[str] = field(default_factory=list)
     # A segment table (`vidiac-train CONFIG --build-table`): the splits built once where the
     # corpus is, read in seconds where training runs; at most table_rows training segments.
     table: str | None = None

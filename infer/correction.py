@@ -227,7 +227,7 @@ class Corrector:
 def _tall(token: str, lowercase: bool) -> bool:
     """Whether `token`, on a `lowercase` line, is a capital and a vowel the engine read tall with
     its marks (`BO` for Bộ, `SO` for Số)."""
-    return lowercase and len(token) == 2 and token.isupper() and token[1] in "AEOUY" and may_be_syllable(token)
+    return lowercase and len(token) == 2 and token.isupper() and token[1] in "OU" and may_be_syllable(token)
 
 
 def _miscased(token: str, lowercase: bool) -> bool:
@@ -239,9 +239,11 @@ def _miscased(token: str, lowercase: bool) -> bool:
 
 
 def _cased(form: str, source: str, lowercase: bool = False) -> str:
-    """`form` in the case of `source`, whose letters may differ: capitals throughout where most of
-    its letters are (`TiNH`) but for a tall vowel on a `lowercase` line, else a capital first or none."""
+    """`form` in the case of `source`, whose letters may differ: capitals throughout, or a capital
+    first or none. A word the engine miscased takes its line's case: on a `lowercase` line its first
+    letter's (`HOi` for Hội), in a heading capitals (`TiNH` for TỈNH)."""
     letters = [c for c in source if c.isalpha()]
-    if len(letters) > 1 and sum(c.isupper() for c in letters) > len(letters) / 2 and not _tall(source, lowercase):
+    capitals = len(letters) > 1 and all(c.isupper() for c in letters)
+    if (not lowercase and _miscased(source, lowercase)) or (capitals and not _tall(source, lowercase)):
         return form.upper()
     return form[:1].upper() + form[1:] if source[:1].isupper() else form

@@ -1,11 +1,15 @@
 """Count the word forms, and the tokens, token pairs and token triples of the training text into
-the lexicon a model directory carries (see `infer/lexicon.py`).
+the lexicon a model directory carries (see `infer/lexicon.py`), with the names of the
+administrative units of `train.gazetteers`.
 
     python -m vidiac.train.lexicon MODEL_DIR --lines 200000   # (re)count a model's lexicon
 """
 import argparse
+import itertools
+import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 from vidiac.infer.config import load_config
 from vidiac.infer.lexicon import TOKEN, Lexicon
@@ -46,6 +50,35 @@ def build_lexicon(texts: Iterable[str], min_count: int = 2, min_share: float = 0
     return Lexicon(dict(forms), dict(counts), {gram: n for gram, n in ngrams.items() if n >= min_ngram})
 
 
+def _unit(name: str) -> str:
+    """A unit's name as a document writes it inside a line: `Xã Ba Bích` -> `xã Ba Bích`."""
+    return name[:1].lower() + name[1:]
+
+
+def gazetteer_lines(path: str) -> Iterator[str]:
+    """The names of a gazetteer's units in the phrases documents write them in: alone, after
+    `UBND` and `Ủy ban nhân dân`, and with the units above them. Reads the 2025 list of wards and
+    provinces (`flat-divisions.json`: a list of {name, province_name}) and the mapping from the
+    units before 2025 (`mapping.json`: {ward_mapping: [{old_ward, old_district, old_province, ...}]})."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise SystemExit(f"gazetteer {path}: {e}") from None
+    rows = data.get("ward_mapping", []) if isinstance(data, dict) else data
+    chains = set()
+    for row in rows:
+        names = (row.get("name"), row.get("province_name")) if "name" in row else \
+            [(row.get("old_ward"), row.get("old_district"), row.get("old_province")), (row.get("new_ward"), row.get("new_province"))]
+        for chain in (names if isinstance(names, list) else [names]):
+            chains.add(tuple(" ".join(u.split()) for u in chain if u and u.strip()))
+    phrases = {}  # each once: a province stands above hundreds of wards
+    for chain in sorted(chains):
+        for unit in chain:
+            phrases.update(dict.fromkeys((_unit(unit), f"UBND {_unit(unit)}", f"Ủy ban nhân dân {_unit(unit)}", unit.upper())))
+        phrases[", ".join(_unit(u) for u in chain)] = None
+    yield from phrases
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m vidiac.train.lexicon", description="(Re)count a model's lexicon "
                                      "from the training split of the corpora in its vidiac.yaml.")
@@ -55,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     cfg = load_config(args.model)  # the model's own split and tone style
     paragraphs = (set_tone_style(para, cfg.text.tone_style) for corpus in cfg.train.corpora
                   for para in split_paragraphs(corpus.path, cfg, "train", args.lines))
-    lexicon = build_lexicon(paragraphs)
+    names = (set_tone_style(line, cfg.text.tone_style) for path in cfg.train.gazetteers for line in gazetteer_lines(path))
+    lexicon = build_lexicon(itertools.chain(paragraphs, names))
     lexicon.save(args.model)
     print(f"{args.model}: {lexicon}")
     return 0

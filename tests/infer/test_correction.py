@@ -68,7 +68,8 @@ def test_a_word_with_a_symbol_for_a_letter_is_read_whole_and_corrected_in_contex
 def test_capitals_the_engine_read_inside_a_word_take_the_words_case():
     c = corrector()
     assert c.correct(["quyền", "cUa", "cOng", "dân"]) == ["quyền", "của", "công", "dân"]
-    assert c.correct(["QUYỀN", "CiA", "CÔNG"]) == ["QUYỀN", "CỦA", "CÔNG"]  # mostly capitals: all capitals
+    assert c.correct(["QUYỀN", "CiA", "CÔNG"]) == ["QUYỀN", "CỦA", "CÔNG"]  # in a heading: capitals
+    assert c.correct(["Quyền", "CUa", "công", "dân"]) == ["Quyền", "Của", "công", "dân"]  # on a line of text: its first
     assert c.correct(["quyền", "eKYC", "công", "dân"]) == ["quyền", "eKYC", "công", "dân"]  # no syllable: a name
     # A capital and a vowel read tall (`BO` for Bộ) on a line of text; in a heading, capitals.
     assert c.correct(["BO", "công", "dân"]) == ["Bộ", "công", "dân"]

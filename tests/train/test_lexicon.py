@@ -1,3 +1,4 @@
+import json
 import shutil
 
 import pytest
@@ -7,7 +8,7 @@ from tests.conftest import FIXTURE
 from vidiac.infer.config import Corpus, load_config
 from vidiac.infer.lexicon import Lexicon
 from vidiac.train.corpus import split_of
-from vidiac.train.lexicon import build_lexicon, main
+from vidiac.train.lexicon import build_lexicon, gazetteer_lines, main
 
 
 def test_forms_are_counted_most_frequent_first_and_typos_dropped(tmp_path):
@@ -81,3 +82,23 @@ def test_a_model_lexicon_is_recounted_from_its_training_split_only(tiny_model, t
     lexicon = Lexicon.load(model)
     assert lexicon.count(lines[True][0]) == 3 and lexicon.count(lines[False][0]) == 0
     assert lexicon.count(lines[True][0], lines[True][0], lines[True][0]) == 1 and "token pairs" in capsys.readouterr().out
+
+
+def test_gazetteer_names_are_counted_in_the_phrases_documents_write_them_in(tmp_path):
+    flat = tmp_path / "flat-divisions.json"
+    flat.write_text(json.dumps([{"name": "Xã  Ba Bích", "province_name": "Tỉnh Bắc Ninh"}], ensure_ascii=False),
+                    encoding="utf-8")
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text(json.dumps({"ward_mapping": [
+        {"old_ward": "Xã Ba Bích", "old_district": "Huyện Yên Dũng", "old_province": "Tỉnh Bắc Giang",
+         "new_ward": "Xã Ba Bích", "new_province": "Tỉnh Bắc Ninh"},
+        {"old_ward": "", "old_district": "Huyện Yên Dũng", "old_province": "Tỉnh Bắc Giang",
+         "new_ward": "Xã Đồng Việt", "new_province": "Tỉnh Bắc Ninh"}]}, ensure_ascii=False), encoding="utf-8")
+    lines = list(gazetteer_lines(str(flat)))
+    assert lines[:4] == ["xã Ba Bích", "UBND xã Ba Bích", "Ủy ban nhân dân xã Ba Bích", "XÃ BA BÍCH"]
+    assert "xã Ba Bích, tỉnh Bắc Ninh" in lines
+    old = list(gazetteer_lines(str(mapping)))
+    assert "xã Ba Bích, huyện Yên Dũng, tỉnh Bắc Giang" in old and "huyện Yên Dũng, tỉnh Bắc Giang" in old
+    assert len(old) == len(set(old)) and "" not in old  # each phrase once; a missing unit is skipped
+    lexicon = build_lexicon(lines, min_count=1)
+    assert lexicon.forms["bich"] == ["bích"] and lexicon.count("ba", "bích") == 5
