@@ -31,7 +31,7 @@ from sets import (BenchmarkError, BenchSet, cache_key, clean_documents, ladder_s
 from vidiac.infer import ConfigError, ModelDirError, load_config  # noqa: E402
 from vidiac.infer.restorer import check_model_dir  # noqa: E402
 from vidiac.infer.vietnamese import set_tone_style, strip_diacritics  # noqa: E402
-from vidiac.train.metrics import CATEGORIES, category_accuracy, left_as_input, scores  # noqa: E402
+from vidiac.train.metrics import CATEGORIES, category_accuracy, left_as_input, right_words_changed, scores  # noqa: E402
 
 SYSTEMS = ("model", "model workers", "identity", "most-frequent form", "syllable trigram", "pyvi")
 RARE_PER_MILLION = 100  # a syllable rarer than this in the baselines' training text is rare
@@ -155,6 +155,7 @@ def run(args) -> None:
     for s in ladder:
         for system, r in results.items():
             scored[system][s.name]["left"] = left_as_input(r["outputs"][s.name], s.sources, s.targets)
+            scored[system][s.name]["changed"] = right_words_changed(r["outputs"][s.name], s.sources, s.targets)
     familiar = {name: trigram.seen_share(set_tone_style(d, "traditional") for d in ds) for name, ds in docs.items()}
     Path(args.out).write_text(report(args, cfg, sets, ladder, docs, job["page"], results, scored, trigram, familiar),
                               encoding="utf-8")
@@ -204,15 +205,18 @@ def ladder_table(args, ladder: list[BenchSet], results, scored) -> list[str]:
            f"Pages laid out as administrative documents (Decree 30/2020/NĐ-CP), with body paragraphs of the test "
            f"split, scanned at each level (`vidiac-ladder levels`) and read by Tesseract; one document per page, "
            f"{len(ladder[0].sources)} pages per level. Input CER: the engine's text against the printed text. Left "
-           "as OCR: of the words the model got wrong, the share it left exactly as the engine printed them.", "",
-           "| level | engine | input CER | " + " | ".join(_name(s, args) for s in systems) + " | left as OCR |",
-           "|---|---|---|" + "---|" * (len(systems) + 1)]
+           "as OCR: of the words the model got wrong, the share it left exactly as the engine printed them. Right "
+           "words changed: of the words the engine read right, those the model changed.", "",
+           "| level | engine | input CER | " + " | ".join(_name(s, args) for s in systems)
+           + " | left as OCR | right words changed |",
+           "|---|---|---|" + "---|" * (len(systems) + 2)]
     for s in ladder:
         level, engine = s.name.removeprefix("ladder ").rsplit(", ", 1)
         left, wrong = scored["model"][s.name]["left"]
+        changed, right = scored["model"][s.name]["changed"]
         out.append(f"| {level} | {engine} | {scored['identity'][s.name]['cer']:.4f} | "
                    + " | ".join(f"{scored[system][s.name]['word_accuracy']:.4f}" for system in systems)
-                   + f" | {left / max(wrong, 1):.2f} |")
+                   + f" | {left / max(wrong, 1):.2f} | {changed:,} of {right:,} |")
     return out + [""]
 
 

@@ -158,9 +158,10 @@ class InferConfig:
     # least probability sure_correction given its line.
     ocr_severity: float = 1.0
     sure_correction: float = 0.9
-    # Marks a word is written with are evidence of its form: another form weighs this times the
-    # share of the document's marked words that are no form the lexicon knows (an engine that
-    # misreads marks writes many), at least restorer.MIN_DOUBT and at most 1 (no evidence).
+    # How a word is written is evidence of its form: another form weighs this times the share of
+    # the document's marked words that are no form the lexicon knows (an engine that misreads
+    # marks writes many), or of its words that need marks written without, at most 1 (no
+    # evidence). 0: as written, always; a large value: never evidence.
     mark_doubt: float = 2.0
 
     def __post_init__(self):

@@ -26,9 +26,10 @@ FOREIGN_WORDS, FOREIGN_SHARE = 4, 0.7
 # text has up to TYPED_UNKNOWN (names, foreign words) and gets no correction; from OCR_UNKNOWN
 # on (Tesseract `eng` output: a median of 0.14 per paragraph), the channel's full error rates.
 TYPED_UNKNOWN, OCR_UNKNOWN = 0.02, 0.1
-# Written marks decide a word's form unless the line is this much likelier with another (its
-# prior times MIN_DOUBT), however rarely the document's marks make unknown words.
-MIN_DOUBT = 0.001
+# A document's marks are taken to be wrong at least this often, however rarely they make words
+# the lexicon does not know: with infer.mark_doubt 2, another form than the one written weighs
+# at least 0.001.
+MIN_SHARE = 0.0005
 # Documents are restored this many characters at a time (a longer one alone), so that memory
 # stays flat: the model batches the chunks of a batch by length, and on 241,000 characters of
 # news, batches of 16,000 restored 20% slower than one of them all. Worker processes take
@@ -252,7 +253,7 @@ class Restorer:
         """How much decoding doubts the way a document's words are written (decoding.Row), for
         words with marks and without: infer.mark_doubt times the share of its marked words that
         are no form the lexicon knows, and times the share of its words that need marks (every
-        form has some) written without; each between MIN_DOUBT and 1. Stripped text: (1, 1);
+        form has some) written without (each share at least MIN_SHARE); at most 1. Stripped text: (1, 1);
         Tesseract `vie` on a good scan about (0.02, 0.01); its `eng` model (`Két`, `tuyén`) (1, 1)."""
         marked = unknown = needing = bare = 0
         for t in (t for w in words for t in TOKEN.findall(w.lower()) if any(c.isalpha() for c in t)):
@@ -266,7 +267,7 @@ class Restorer:
                 bare += letters == t
 
         def doubt(share: float, seen: int) -> float:
-            return min(1.0, max(MIN_DOUBT, self.config.infer.mark_doubt * share)) if seen else 1.0
+            return min(1.0, self.config.infer.mark_doubt * max(MIN_SHARE, share)) if seen else 1.0
         return doubt(unknown / max(marked, 1), marked), doubt(bare / max(needing, 1), needing)
 
     def correct(self, layout: Layout, foreign: list[bool]) -> None:

@@ -87,7 +87,8 @@ def test_benchmark_writes_every_set_system_and_measure(tiny_model, tmp_path):
     ladder_rows = results.split("\n## Scan-quality ladder\n", 1)[1].split("\n## ", 1)[0].splitlines()
     clean, fax = (row("\n## s\n" + "\n".join(ladder_rows), "s", level) for level in ("1: clean", "2: fax"))
     assert clean[1] == "vie" and float(clean[2]) == 0.0 and float(clean[3]) == 1.0  # input CER 0, identity 1
-    assert fax[1] == "eng" and float(fax[2]) > 0.0 and len(fax) == len(clean) == 3 + len(SYSTEMS) + 1
+    assert fax[1] == "eng" and float(fax[2]) > 0.0 and len(fax) == len(clean) == 3 + len(SYSTEMS) + 2
+    assert re.fullmatch(r"[\d,]+ of [\d,]+", clean[-1]) and clean[-1].endswith(f" of {sum(map(len, map(str.split, held_out))):,}")
     assert "## ladder" not in results  # no section per ladder set: the table is the ladder's report
 
     speed = results.split("## Speed and memory", 1)[1]

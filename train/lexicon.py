@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from vidiac.infer.config import load_config
+from vidiac.infer.config import Config, ConfigError, load_config
 from vidiac.infer.lexicon import TOKEN, Lexicon
 from vidiac.infer.vietnamese import normalize, set_tone_style, strip_diacritics
 
@@ -63,7 +63,7 @@ def gazetteer_lines(path: str) -> Iterator[str]:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
-        raise SystemExit(f"gazetteer {path}: {e}") from None
+        raise ConfigError(f"train.gazetteers: {path}: {e}") from None
     rows = data.get("ward_mapping", []) if isinstance(data, dict) else data
     chains = set()
     for row in rows:
@@ -79,17 +79,24 @@ def gazetteer_lines(path: str) -> Iterator[str]:
     yield from phrases
 
 
+def unit_names(cfg: Config) -> Iterator[str]:
+    """The phrases of every gazetteer of `cfg`, placed as its targets are."""
+    return (set_tone_style(line, cfg.text.tone_style) for path in cfg.train.gazetteers for line in gazetteer_lines(path))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m vidiac.train.lexicon", description="(Re)count a model's lexicon "
                                      "from the training split of the corpora in its vidiac.yaml.")
     parser.add_argument("model", help="model directory")
     parser.add_argument("--lines", type=int, help="read only the first N lines of each corpus")
     args = parser.parse_args(argv)
-    cfg = load_config(args.model)  # the model's own split and tone style
-    paragraphs = (set_tone_style(para, cfg.text.tone_style) for corpus in cfg.train.corpora
-                  for para in split_paragraphs(corpus.path, cfg, "train", args.lines))
-    names = (set_tone_style(line, cfg.text.tone_style) for path in cfg.train.gazetteers for line in gazetteer_lines(path))
-    lexicon = build_lexicon(itertools.chain(paragraphs, names))
+    try:
+        cfg = load_config(args.model)  # the model's own split and tone style
+        paragraphs = (set_tone_style(para, cfg.text.tone_style) for corpus in cfg.train.corpora
+                      for para in split_paragraphs(corpus.path, cfg, "train", args.lines))
+        lexicon = build_lexicon(itertools.chain(paragraphs, unit_names(cfg)))
+    except ConfigError as e:
+        parser.exit(2, f"{parser.prog}: {e}\n")
     lexicon.save(args.model)
     print(f"{args.model}: {lexicon}")
     return 0

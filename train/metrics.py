@@ -139,6 +139,24 @@ def left_as_input(predictions: list[str], sources: list[str], references: list[s
     return left, wrong
 
 
+def right_words_changed(predictions: list[str], sources: list[str], references: list[str]) -> tuple[int, int]:
+    """(words the input had right that the prediction changed, words the input had right): a
+    word is right where the alignment of input and reference pairs it with an equal word, and
+    changed where the prediction's word at its place (their one-to-one alignment) differs."""
+    changed = right = 0
+    for pred, src, ref in zip(predictions, sources, references, strict=True):
+        pred_words, src_words, ref_words = _fold(pred).split(), _fold(src).split(), _fold(ref).split()
+        at = {}  # input word -> the prediction's word at its place
+        for tag, p1, p2, s1, s2 in Levenshtein.opcodes(pred_words, src_words):
+            if tag == "equal" or (tag == "replace" and p2 - p1 == s2 - s1):
+                at.update(zip(range(s1, s2), range(p1, p2)))
+        for tag, s1, s2, _, _ in Levenshtein.opcodes(src_words, ref_words):
+            if tag == "equal":
+                right += s2 - s1
+                changed += sum(i not in at or pred_words[at[i]] != src_words[i] for i in range(s1, s2))
+    return changed, right
+
+
 def scores(predictions: list[str], references: list[str]) -> dict[str, float]:
     return {
         "word_accuracy": word_accuracy(predictions, references),

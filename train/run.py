@@ -10,6 +10,7 @@ STARTED = time.monotonic()  # before the heavy imports, which a --budget counts
 
 import argparse
 import dataclasses
+import itertools
 import math
 import os
 import sys
@@ -28,7 +29,7 @@ from .budget import TimeBudget, budget_schedule
 from .collate import DegradingCollator, fixed_pairs
 from .confusion_model import write_channel
 from .corpus import build_splits
-from .lexicon import build_lexicon
+from .lexicon import build_lexicon, unit_names
 from .metrics import scores
 from .modelcard import write_model_card
 from .ocr_pairs import PairsError
@@ -157,7 +158,7 @@ def train(cfg: Config, output_dir: Path, resume: bool = False, deadline: float |
 def training_lexicon(cfg: Config, train_split) -> Lexicon:
     """The word forms of the first train.lexicon_segments training segments, placed as the targets are."""
     texts = train_split.select(range(min(cfg.train.lexicon_segments, len(train_split))))["text"]
-    return build_lexicon(set_tone_style(t, cfg.text.tone_style) for t in texts)
+    return build_lexicon(itertools.chain((set_tone_style(t, cfg.text.tone_style) for t in texts), unit_names(cfg)))
 
 
 def _last_checkpoint(directory: Path) -> Path | None:

@@ -143,6 +143,18 @@ def test_how_much_the_marks_of_a_document_are_doubted(shipped):
     assert shipped.doubt("Két qua cong tac tuyén truyén cai cach hanh chinh quy I nim 2024".split())[0] == 1.0
 
 
+GOOD_PAGE = """Ủy ban nhân dân xã báo cáo kết quả công tác cải cách hành chính quý I năm 2024 như sau:
+1. Công tác chỉ đạo, điều hành: Ủy ban nhân dân xã đã ban hành kế hoạch cải cách hành chính, phân công nhiệm vụ cụ thể cho từng cán bộ, công chức.
+2. Công tác tuyên truyền: tổ chức tuyên truyền trên hệ thống loa truyền thanh của xã, niêm yết công khai thủ tục hành chính tại trụ sở.
+3. Tổ chức kiểm tra các cống qua đê, ngăn chặn kịp thời những hành vi vi phạm; nếu phương tiện vận tải bị kiểm tra mang hàng cấm thì lập biên bản."""
+
+
+def test_a_page_written_right_comes_back_as_it_is(shipped):
+    assert shipped.restore(GOOD_PAGE) == GOOD_PAGE  # `cống` the lexicon never saw, `đê` the trigram doubts
+    unmoved = Restorer.from_pretrained(DEFAULT_MODEL, mark_doubt=1e9)  # the writing no evidence: the trigram's choice
+    assert unmoved.restore(GOOD_PAGE) != GOOD_PAGE
+
+
 def test_constrained_output_never_loses_or_invents_text(shipped):
     nasty = ["abc abc abc\nabc abc abc\n" * 3, "| 12 | 3.456 | 7,8 |\n| 90 | 1.2 | x |", "Kết quả đã có dấu",
              "quan quan quan quan quan quan quan quan quan quan quan quan"]

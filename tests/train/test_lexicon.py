@@ -82,6 +82,11 @@ def test_a_model_lexicon_is_recounted_from_its_training_split_only(tiny_model, t
     lexicon = Lexicon.load(model)
     assert lexicon.count(lines[True][0]) == 3 and lexicon.count(lines[False][0]) == 0
     assert lexicon.count(lines[True][0], lines[True][0], lines[True][0]) == 1 and "token pairs" in capsys.readouterr().out
+    cfg.train.gazetteers = [str(tmp_path / "missing.json")]  # a gazetteer that is not there is named
+    cfg.save(model)
+    with pytest.raises(SystemExit) as exit_:
+        main([str(model), "--lines", "300"])
+    assert exit_.value.code == 2 and "train.gazetteers: " in capsys.readouterr().err
 
 
 def test_gazetteer_names_are_counted_in_the_phrases_documents_write_them_in(tmp_path):

@@ -1,6 +1,7 @@
 import pytest
 
-from vidiac.train.metrics import (aligned_chars, category_accuracy, cer, diacritic_error_rate, scores,
+from vidiac.train.metrics import (aligned_chars, category_accuracy, cer, diacritic_error_rate, left_as_input,
+                                  right_words_changed, scores,
                                   token_categories, token_hits, word_accuracy)
 
 GOLD = "Ủy ban nhân dân xã Hòa Bình"
@@ -77,3 +78,13 @@ def test_category_accuracy_counts_hits_and_words_per_category():
 def test_scores_has_every_metric():
     assert scores([GOLD], [GOLD]) == {"word_accuracy": 1.0, "word_accuracy_nocase": 1.0, "cer": 0.0,
                                       "diacritic_error_rate": 0.0}
+
+
+def test_wrong_words_left_as_input_and_right_words_changed_are_counted():
+    reference = "Ủy ban nhân dân xã Ba Bích"
+    source = "Jy ban nhân dân xa Ba Bích"  # two wrong words
+    prediction = "Jy ban nhân dân xã Bà Bích"  # one left as the input wrote it, one right word changed
+    assert left_as_input([prediction], [source], [reference]) == (1, 2)
+    assert right_words_changed([prediction], [source], [reference]) == (1, 5)
+    assert right_words_changed([source], [source], [reference]) == (0, 5)
+    assert left_as_input([reference], [source], [reference]) == (0, 0)
