@@ -278,7 +278,8 @@ class Restorer:
         if not factor:
             return
         for a, b in lines(layout):
-            if not foreign[a]:
+            # A line with no letter (`@@@`, `***`) is a separator or a table rule, not misread words.
+            if not foreign[a] and any(c.isalpha() for w in layout.words[a:b] for c in w):
                 layout.words[a:b] = self.corrector.correct(layout.words[a:b], factor)
 
     def decode(self, sources: list[str], mode: str, doubts: list[tuple[float, float]] | None = None) -> list[Row]:

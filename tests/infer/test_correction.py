@@ -120,6 +120,14 @@ def test_the_shipped_model_corrects_tesseract_eng_misreadings_and_flags_them(shi
     assert flagged["cia"] == "của" and flagged["thyc"] == "thực"
 
 
+def test_a_line_without_letters_in_an_ocr_document_stays_as_it_is(shipped):
+    lines = ["Thong tu nay quy dinh vé chirc nang, nhiém vu cia Cuc", "@@@", "***", "-----", "6 &",
+             "Dieu 2. Doi tuong ap dung"]
+    out = shipped.restore("\n".join(lines)).split("\n")
+    assert out[1:5] == lines[1:5]
+    assert out[0].endswith("của Cục") and out[5] == "Điều 2. Đối tượng áp dụng"
+
+
 def test_keep_letters_turns_correction_off_in_the_cli(capsys, monkeypatch):
     source = "Thong tu nay quy dinh vé chirc nang, nhiém vu, quyén han va co cau t6 chirc cia Cuc\n"
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(source.encode())))
