@@ -26,6 +26,7 @@ other words, with a few settled words each side for context. On stripped dev tex
 shipped model's settings, that leaves it 6% of the characters of legal text and 16% of news.
 """
 import bisect
+import functools
 import inspect
 import itertools
 import math
@@ -65,23 +66,28 @@ def _marked(token: str) -> bool:
     return strip_diacritics(token) != token
 
 
+@functools.lru_cache(maxsize=1 << 16)  # the forms of a text's words, again and again
+def folded(word: str) -> str:
+    """`word` with its tone marks placed traditionally: hoà and hòa are one written form."""
+    return set_tone_style(word, "traditional")
+
+
 def trusted_as_written(token: str, lexicon: Lexicon, doubt: float) -> bool:
     """Whether skeleton decoding keeps `token` as written because its marks are trusted (`doubt`
     of marked words at most TRUSTED) and make a syllable the lexicon never saw (`cống` in `cống
     qua đê`): it has no form to become that would be truer than what the engine read."""
     if doubt > TRUSTED or not _marked(token) or not may_be_syllable(token) or not lexicon.forms:
         return False
-    written = set_tone_style(token.lower(), "traditional")
-    return all(set_tone_style(f.lower(), "traditional") != written for f in lexicon.candidates(token, "skeleton"))
+    written = folded(token.lower())
+    return all(folded(f.lower()) != written for f in lexicon.candidates(token, "skeleton"))
 
 
 def _evidence(token: str, forms: tuple[str, ...], doubt: tuple[float, float]) -> np.ndarray | None:
-    """Per form of `token` (lowercase), 1 for the form it is written as and its doubt (marked or
+    """Per form of `token` (both lowercase), 1 for the form it is written as and its doubt (marked or
     not) for the others; None where it is written as none of its forms (either tone placement)."""
-    token = token.lower()
     weight = doubt[0] if _marked(token) else doubt[1]
-    written = set_tone_style(token, "traditional")
-    hits = [set_tone_style(f, "traditional") == written for f in forms]
+    written = folded(token)
+    hits = [folded(f) == written for f in forms]
     return np.array([1.0 if hit else weight for hit in hits]) if weight < 1 and any(hits) else None
 
 
@@ -105,6 +111,11 @@ class Row:
         # (a form it never saw would score 0 for every form before it).
         self.keys: list[tuple[str, ...]] = []
         self.word_at: list[int | None] = [None] * len(source)  # the span of a character inside a known word
+        # How a word is written is evidence of its form (a noisy channel): an OCR engine with a
+        # Vietnamese model, or a typist, mostly writes the marks right, and leaves none off, so
+        # every other form of the word weighs `doubt`. Where it may be written either way (stripped
+        # text) or its marks make none of its forms, it says nothing (None).
+        self._written: list[np.ndarray | None] = []
         known = known or {}  # the forms of words already looked up (settled: one), by their start
         for m in TOKEN.finditer(source):
             fixed = all(len(self.options[k]) == 1 for k in range(m.start(), m.end()))
@@ -118,12 +129,7 @@ class Row:
             self.spans.append((m.start(), m.end(), forms))
             token = m.group().lower()
             self.keys.append((token,) if fixed and token in lexicon.ids else tuple(f.lower() for f in forms))
-        # How a word is written is evidence of its form (a noisy channel): an OCR engine with a
-        # Vietnamese model, or a typist, mostly writes the marks right, and leaves none off, so
-        # every other form of the word weighs `doubt`. Where it may be written either way (stripped
-        # text) or its marks make none of its forms, it says nothing.
-        self._written = [_evidence(m.group(), forms, doubt) if min(doubt) < 1 and len(forms) > 1 else None
-                         for m, forms in zip(TOKEN.finditer(source), self.keys)]
+            self._written.append(_evidence(token, self.keys[-1], doubt) if min(doubt) < 1 and len(forms) > 1 else None)
         # How well each form of a token leads into the rest of its line, given the form of the token
         # before it, and what its written marks say: backward messages of the token-triple model,
         # [form before (or None), form], scaled per token, never per form (that would bias the

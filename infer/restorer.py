@@ -12,7 +12,7 @@ from transformers import ByT5Tokenizer, T5Config, T5ForConditionalGeneration
 from .chunking import Layout, align_words, chunk_text, plan_chunks, split_text
 from .config import CONFIG_NAME, Config, ConfigError, load_config
 from .correction import Corrector
-from .decoding import WORD, Row, decode, left_as_written
+from .decoding import WORD, Row, decode, folded, left_as_written
 from .lexicon import MODES, TOKEN, Lexicon
 from .vietnamese import may_be_syllable, normalize, set_tone_style, strip_diacritics
 from .workers import Workers
@@ -261,7 +261,7 @@ class Restorer:
             forms = self.lexicon.forms.get(letters, ())
             if letters != t:
                 marked += 1
-                unknown += set_tone_style(t, "traditional") not in {set_tone_style(f, "traditional") for f in forms}
+                unknown += all(folded(f) != folded(t) for f in forms)
             if forms and letters not in forms:  # no form without marks
                 needing += 1
                 bare += letters == t

@@ -35,7 +35,7 @@ from vidiac.infer.config import ConfigError, TrainConfig, load_config
 from vidiac.infer.vietnamese import normalize
 
 from .corpus import split_of
-from .ocr_pairs import FONT_DIRS, FONT_PACKAGES, PairsError, align, check_tesseract, read_corpus, tesseract_words
+from .ocr_pairs import PairsError, align, check_tesseract, font_file, read_corpus, tesseract_words, wrap
 
 DPI = 300
 PAGE = (2480, 3508)  # A4 at 300 dpi
@@ -73,10 +73,7 @@ LEVELS = (
 
 @functools.cache
 def font(face: str, size: int = SIZE) -> ImageFont.FreeTypeFont:
-    for folder in FONT_DIRS:
-        for path in sorted(Path(folder).expanduser().rglob(FACES[face])):
-            return ImageFont.truetype(str(path), size)
-    raise PairsError(f"no {FACES[face]} under {', '.join(FONT_DIRS)}: apt-get install {FONT_PACKAGES}")
+    return ImageFont.truetype(font_file(FACES[face]), size)
 
 
 def units(path: str | None) -> list[tuple[str, str]]:
@@ -121,19 +118,6 @@ def plan(lines: list[bytes], pages: int, split: str, per_mille: tuple[int, int],
                  ("header", [("italic", "left", "Nơi nhận:"), ("bold", "right", "CHỦ TỊCH")])]
         out.append(rows)
     return out
-
-
-def wrap(text: str, face: ImageFont.FreeTypeFont, width: int, indent: int) -> list[str]:
-    """Greedy line breaks at spaces by rendered width, the first line indented by `indent` pixels."""
-    lines, line = [], ""
-    for word in text.split():
-        room = width - (indent if not lines else 0)
-        if line and face.getlength(f"{line} {word}") > room:
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}" if line else word
-    return lines + [line] if line else lines
 
 
 def layout(rows) -> list[list[tuple[str, int, str]]]:
@@ -268,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--workers", type=int, default=os.cpu_count())
     b.add_argument("--seed", type=int, default=0)
     b.add_argument("-o", "--output", required=True)
-    d = commands.add_parser("levels", help="print the levels")
+    commands.add_parser("levels", help="print the levels")
     args = parser.parse_args(argv)
     if args.command == "levels":
         for n, level in enumerate(LEVELS, 1):

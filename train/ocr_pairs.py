@@ -64,18 +64,18 @@ def _covers_vietnamese(path: Path) -> bool:
 
 
 @functools.cache
-def font_file(name: str) -> str:
-    """The installed copy of one of FONTS that has every Vietnamese letter."""
+def font_file(file: str) -> str:
+    """The installed copy of a font file (one of FONTS, say) that has every Vietnamese letter."""
     for folder in FONT_DIRS:
-        for path in sorted(Path(folder).expanduser().rglob(FONTS[name])):
+        for path in sorted(Path(folder).expanduser().rglob(file)):
             if _covers_vietnamese(path):
                 return str(path)
-    raise PairsError(f"no {FONTS[name]} with Vietnamese letters under {', '.join(FONT_DIRS)}: "
+    raise PairsError(f"no {file} with Vietnamese letters under {', '.join(FONT_DIRS)}: "
                      f"apt-get install {FONT_PACKAGES}")
 
 
 def load_font(name: str, size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(font_file(name), size)
+    return ImageFont.truetype(font_file(FONTS[name]), size)
 
 
 def page_style(rng: random.Random) -> dict:
@@ -98,8 +98,9 @@ def page_style(rng: random.Random) -> dict:
     }
 
 
-def wrap(paragraph: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
-    """Greedy line breaks at spaces by rendered width; a word wider than the line is cut."""
+def wrap(paragraph: str, font: ImageFont.FreeTypeFont, width: int, indent: int = 0) -> list[str]:
+    """Greedy line breaks at spaces by rendered width, the first line `indent` pixels narrower;
+    a word wider than the line is cut."""
     lines, line = [], ""
     for word in paragraph.split():
         while font.getlength(word) > width:
@@ -109,7 +110,7 @@ def wrap(paragraph: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
                 line = ""
             lines.append(word[:cut])
             word = word[cut:]
-        if line and font.getlength(f"{line} {word}") > width:
+        if line and font.getlength(f"{line} {word}") > width - (0 if lines else indent):
             lines.append(line)
             line = word
         else:
