@@ -14,10 +14,13 @@ from transformers.utils import logging as hf_logging
 from .config import ConfigError
 from .legacy import ENCODINGS as LEGACY_ENCODINGS, detect, to_unicode
 from .lexicon import MODES
+from .ocrdoc import MARKUP_SUFFIXES, OcrDoc, OcrDocError, Page, fill, located
 from .restorer import ModelDirError, Restorer, default_model_dir
+from .scans import SCAN_SUFFIXES, Reader, count_pages, images
 from .vietnamese import TONE_STYLES
 
-SUFFIXES = (".txt",)
+SUFFIXES = (".txt", *SCAN_SUFFIXES, *MARKUP_SUFFIXES)
+PAGE_BREAK = "\f"  # between the pages of a scan's text, as Tesseract and pdftotext write them
 # A long document is restored a block of lines at a time: memory stays flat, and worker
 # processes share its blocks.
 BLOCK_CHARS = 20_000
@@ -64,7 +67,7 @@ def single_byte_legacy(data: bytes, legacy: str) -> str | None:
 
 
 def collect(inputs: list[str]) -> list[tuple[Path, Path]]:
-    """(file, its path relative to the output) for each input file, folders walked for *.txt."""
+    """(file, its path relative to the output) for each input file, folders walked for the files vidiac reads."""
     found = []
     for item in inputs:
         path = Path(item)
@@ -78,9 +81,23 @@ def collect(inputs: list[str]) -> list[tuple[Path, Path]]:
     return found
 
 
+def kind_of(path: Path | None) -> str:
+    suffix = "" if path is None else path.suffix.lower()
+    return "scan" if suffix in SCAN_SUFFIXES else "markup" if suffix in MARKUP_SUFFIXES else "text"
+
+
+def output_name(rel: Path, kind: str, review: bool) -> Path:
+    """A scan's restored text is a .txt, hOCR and ALTO files keep their name; a review is JSON."""
+    if review and kind != "text":
+        return rel.with_suffix(".json")
+    return rel.with_suffix(".txt") if kind == "scan" else rel
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="vidiac-restore", description=__doc__)
-    parser.add_argument("inputs", nargs="*", metavar="INPUT", help="text files or folders of .txt files (default: stdin)")
+    parser.add_argument("inputs", nargs="*", metavar="INPUT",
+                        help="text files (.txt), page images (.png, .jpg, .tif), PDFs, hOCR (.hocr) or ALTO (.xml) "
+                             "files, or folders of them (default: stdin, text)")
     parser.add_argument("-o", "--output", metavar="OUT",
                         help="output file, or folder when there are several inputs or a folder (default: stdout)")
     parser.add_argument("-m", "--model", metavar="MODEL_DIR", help=f"model directory (default: {default_model_dir()})")
@@ -100,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--review", action="store_true",
                         help="write JSON instead of text: the restored text and, per word, input, output, "
                              "a confidence and a flag, so that only uncertain words need a look")
+    parser.add_argument("--ocr-lang", default="vie",
+                        help="Tesseract's language for images and PDFs: vie (default), eng or vie+eng")
     parser.add_argument("--threads", type=int, help="CPU threads for the model (default: torch's choice)")
     parser.add_argument("--jobs", type=int, default=1,
                         help="worker processes, one CPU thread each, that share the files and the blocks of a long "
@@ -107,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return run(args)
-    except (InputError, ModelDirError, ConfigError) as e:
+    except (InputError, ModelDirError, ConfigError, OcrDocError) as e:
         print(f"vidiac-restore: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -139,40 +158,83 @@ def run(args) -> int:
     if (args.beams or 1) > 1 and (args.constraint or restorer.config.infer.constraint) != "none":
         raise InputError("--beams needs --constraint none: constrained decoding is greedy")
 
-    opened, failed = deque(), 0  # (path relative to the output, number of blocks) of each file read
+    reader = None  # Tesseract, loaded at the first scan (closed with the process)
+    opened, failed = deque(), 0  # (path relative to the output, kind, number of pieces, its pages) of each file read
+
+    def scan_pages(path: Path, n: int, pages: deque):
+        """A scan's `n` pages, read one at a time as restoring needs them; a page that cannot be
+        read is reported and stands as an empty page, so that the others keep their numbers."""
+        nonlocal failed
+        number = 0
+        try:
+            for number, (image, dpi) in enumerate(images(path), 1):
+                pages.append(reader.page(image, number, dpi))
+                yield pages[-1].text()
+        except Exception as e:  # pdfium, Pillow and Tesseract raise their own kinds for a damaged page
+            print(f"vidiac-restore: {path}: page {number + 1}: cannot read it: {e}", file=sys.stderr)
+            failed += 1
+        for missing in range(number + 1, n + 1):
+            pages.append(Page(missing))
+            yield ""
 
     def pieces():
-        """The blocks of every input, read as restoring needs them; a file that cannot be read is
-        reported and left out, and the others go on."""
-        nonlocal failed
+        """The blocks or pages of every input, read as restoring needs them; a file that cannot be
+        read is reported and left out, and the others go on."""
+        nonlocal failed, reader
         for path, rel in files or [(None, None)]:  # no files: stdin
+            kind = kind_of(path)
+            if kind == "scan" and reader is None:  # no Tesseract is an error of the setup, not of a file
+                reader = Reader(args.ocr_lang)
             try:
+                if kind == "scan":
+                    pages, n = deque(), max(1, count_pages(path))  # an empty PDF: one empty page
+                    opened.append((rel, kind, n, pages))
+                    yield from scan_pages(path, n, pages)
+                    continue
+                if kind == "markup":
+                    doc = OcrDoc.read(path)
+                    opened.append((rel, kind, len(doc.pages), doc))
+                    yield from (page.text() for page in doc.pages)
+                    continue
                 text = stdin_text if path is None else load(path)
-            except InputError as e:
+            except (InputError, OcrDocError) as e:
                 print(f"vidiac-restore: {e}", file=sys.stderr)
                 failed += 1
                 continue
-            opened.append((rel, sum(1 for _ in blocks(text, BLOCK_CHARS))))  # counted, not held twice
+            opened.append((rel, kind, sum(1 for _ in blocks(text, BLOCK_CHARS)), None))  # counted, not held twice
             yield from blocks(text, BLOCK_CHARS)
 
     with restorer:
         reviewed = restorer.stream(pieces(), num_beams=args.beams, tone_style=args.tone_style, constraint=args.constraint)
         progress = tqdm(total=len(files), desc="restoring", unit="file", disable=len(files) < 2)
         for first in reviewed:
-            rel, n = opened.popleft()
-            target = None if not args.output else Path(args.output) / rel if folder_out else Path(args.output)
+            rel, kind, n, held = opened.popleft()
+            target = (None if not args.output else Path(args.output) / output_name(rel, kind, args.review)
+                      if folder_out else Path(args.output))
             if target:
                 target.parent.mkdir(parents=True, exist_ok=True)
+            parts = itertools.chain([first], itertools.islice(reviewed, n - 1))
+            if kind != "text":
+                parts = tqdm(parts, total=n, desc=str(rel), unit="page", leave=False, disable=n < 2 or None)
             texts, words = [], []
             with open(target, "w", encoding="utf-8") if target else contextlib.nullcontext(sys.stdout) as sink:
-                for out, records in itertools.chain([first], itertools.islice(reviewed, n - 1)):
+                for i, (out, records) in enumerate(parts):
+                    page = None if kind == "text" else held.popleft() if kind == "scan" else held.pages[i]
+                    if page is not None:
+                        fill(page, out)
+                        records = located(page, records)
+                        out = (PAGE_BREAK if i else "") + out
                     if args.review:
                         texts.append(out)
                         words += records
-                    else:  # written as it comes: memory does not grow with the file
+                    elif kind in ("text", "scan"):  # written as it comes: memory does not grow with the file
                         sink.write(out)
+                if kind == "scan" and not args.review:
+                    sink.write("\n")
                 if args.review:
                     sink.write(json.dumps({"text": "".join(texts), "words": words}, ensure_ascii=False, indent=1) + "\n")
+                elif kind == "markup":
+                    sink.write(held.tostring().decode("utf-8"))
             progress.update()
         progress.close()
     return 2 if failed else 0
