@@ -20,8 +20,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from baselines import Identity, Pyvi  # noqa: E402
 
 from vidiac.infer import Restorer  # noqa: E402
+from vidiac.infer.correction import Scanned  # noqa: E402
 
 PAGE_REPEATS = 3
+SCANNED = ", engine's characters"  # the outputs of a set restored as Scanned
 
 
 def status_mb(field: str) -> float:
@@ -71,6 +73,9 @@ def main() -> int:
         outputs[name] = system.restore_many(sources)
         seconds[name] = time.perf_counter() - start
         failures[name] = getattr(system, "failures", 0) - before
+    if job["system"] == "model":  # the ladder's pages again, with what the engine knew of each character
+        for name, chars in job["scanned"].items():
+            outputs[name + SCANNED] = system.restore_many([Scanned(t, c) for t, c in zip(job["sets"][name], chars)])
     page = []
     for _ in range(PAGE_REPEATS):
         start = time.perf_counter()

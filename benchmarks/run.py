@@ -25,6 +25,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 from baselines import MostFrequent, Trigram  # noqa: E402
+from measure import SCANNED  # noqa: E402
 from sets import (BenchmarkError, BenchSet, cache_key, clean_documents, ladder_sets, synthetic_sets,  # noqa: E402
                   tesseract_sets, training_lines)
 
@@ -141,7 +142,8 @@ def run(args) -> None:
         print(f"{s.name}: {len(s.sources)} documents {s.note}", flush=True)
     trigram, pickles = baselines(list(corpora.values()), cfg, args.baseline_lines, cache)
     job = {"model": args.model, "threads": args.threads, "page": page_of(docs["legal"], args.page_bytes),
-           "sets": {s.name: s.sources for s in sets if s.sources}}
+           "sets": {s.name: s.sources for s in sets if s.sources},
+           "scanned": {s.name: [page.chars for page in s.scanned] for s in ladder if s.scanned}}
     results = {}
     for system in (s for s in SYSTEMS if s != "model workers" or args.threads > 1):
         results[system] = measure(system, {**job, "pickle": str(pickles.get(system, ""))}, args.threads)
@@ -153,9 +155,12 @@ def run(args) -> None:
                        for s in sets if s.sources}
               for system, r in results.items()}
     for s in ladder:
+        if s.scanned:
+            scored["model"][s.name + SCANNED] = scores(results["model"]["outputs"][s.name + SCANNED], s.targets)
         for system, r in results.items():
-            scored[system][s.name]["left"] = left_as_input(r["outputs"][s.name], s.sources, s.targets)
-            scored[system][s.name]["changed"] = right_words_changed(r["outputs"][s.name], s.sources, s.targets)
+            for name in (s.name, s.name + SCANNED) if s.scanned and system == "model" else (s.name,):
+                scored[system][name]["left"] = left_as_input(r["outputs"][name], s.sources, s.targets)
+                scored[system][name]["changed"] = right_words_changed(r["outputs"][name], s.sources, s.targets)
     familiar = {name: trigram.seen_share(set_tone_style(d, "traditional") for d in ds) for name, ds in docs.items()}
     Path(args.out).write_text(report(args, cfg, sets, ladder, docs, job["page"], results, scored, trigram, familiar),
                               encoding="utf-8")
@@ -201,22 +206,30 @@ def ladder_table(args, ladder: list[BenchSet], results, scored) -> list[str]:
     """Word accuracy per level and engine, with the input's CER and the share of the model's wrong
     words that it left exactly as the engine printed them."""
     systems = [s for s in results if s != "model workers"]
+    chars = all(s.name + SCANNED in scored["model"] for s in ladder)
     out = ["## Scan-quality ladder", "",
            f"Pages laid out as administrative documents (Decree 30/2020/NĐ-CP), with body paragraphs of the test "
-           f"split, scanned at each level (`vidiac-ladder levels`) and read by Tesseract; one document per page, "
-           f"{len(ladder[0].sources)} pages per level. Input CER: the engine's text against the printed text. Left "
-           "as OCR: of the words the model got wrong, the share it left exactly as the engine printed them. Right "
-           "words changed: of the words the engine read right, those the model changed.", "",
-           "| level | engine | input CER | " + " | ".join(_name(s, args) for s in systems)
-           + " | left as OCR | right words changed |",
-           "|---|---|---|" + "---|" * (len(systems) + 2)]
+           f"split, scanned at each level (`vidiac-ladder levels`) and read by Tesseract (tesserocr); one document "
+           f"per page, {len(ladder[0].sources)} pages per level. Input CER: the engine's text against the printed "
+           "text. The systems read the engine's text, as a user's text file holds it"
+           + (f"; `{_name('model', args)}{SCANNED}` reads the same pages as `vidiac-restore` reads page images: "
+              "with each character's confidence and its other readings (`correction.Scanned`)" if chars else "")
+           + ". Left as OCR: of the model's wrong words, the share it left exactly as the engine printed them. "
+           "Right words changed: of the words the engine read right, those the model changed.", ""]
+    names = [_name(s, args) for s in systems] + ([_name("model", args) + SCANNED] if chars else [])
+    out += ["| level | engine | input CER | " + " | ".join(names) + " | left as OCR | right words changed |"
+            + (" left as OCR, engine's characters | right words changed, engine's characters |" if chars else ""),
+            "|---|---|---|" + "---|" * (len(names) + 2 + 2 * chars)]
     for s in ladder:
         level, engine = s.name.removeprefix("ladder ").rsplit(", ", 1)
-        left, wrong = scored["model"][s.name]["left"]
-        changed, right = scored["model"][s.name]["changed"]
-        out.append(f"| {level} | {engine} | {scored['identity'][s.name]['cer']:.4f} | "
-                   + " | ".join(f"{scored[system][s.name]['word_accuracy']:.4f}" for system in systems)
-                   + f" | {left / max(wrong, 1):.2f} | {changed:,} of {right:,} |")
+        columns = [(system, s.name) for system in systems] + ([("model", s.name + SCANNED)] if chars else [])
+        row = f"| {level} | {engine} | {scored['identity'][s.name]['cer']:.4f} | " + " | ".join(
+            f"{scored[system][name]['word_accuracy']:.4f}" for system, name in columns)
+        for name in (s.name, s.name + SCANNED) if chars else (s.name,):
+            left, wrong = scored["model"][name]["left"]
+            changed, right = scored["model"][name]["changed"]
+            row += f" | {left / max(wrong, 1):.2f} | {changed:,} of {right:,}"
+        out.append(row + " |")
     return out + [""]
 
 

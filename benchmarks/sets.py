@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vidiac.infer.config import Config, NoiseConfig
+from vidiac.infer.correction import Scanned
 from vidiac.infer.vietnamese import normalize, set_tone_style
 from vidiac.train.corpus import split_of, split_paragraphs
 from vidiac.train.noise import DEGRADATIONS, Degrader
@@ -39,6 +40,9 @@ class BenchSet:
     sources: list[str] = field(default_factory=list)
     targets: list[str] = field(default_factory=list)
     note: str = ""  # why the set is empty, or a caveat about its text
+    # The sources as read from the page images, with what the engine knew of each character
+    # (correction.Scanned), where the records carry it (vidiac-ladder build).
+    scanned: list[Scanned] = field(default_factory=list)
 
 
 def cache_key(*parts) -> str:
@@ -168,4 +172,9 @@ def ladder_sets(path: str | None, split: str = "test") -> list[BenchSet]:
         s = sets.setdefault((level, engine), BenchSet(f"ladder {level}: {name}, {engine}"))
         s.sources.append(source)
         s.targets.append(target)
+        if "chars" in record:
+            s.scanned.append(Scanned(source, [w for line in record["chars"] for w in line]))
+    for s in sets.values():
+        if len(s.scanned) != len(s.sources):
+            s.scanned = []
     return [sets[k] for k in sorted(sets)]

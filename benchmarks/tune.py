@@ -31,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ocr-pairs", help="JSONL of Tesseract pairs of dev paragraphs (vidiac-ocr-pairs build --split dev)")
     parser.add_argument("--ladder", help="JSONL of scan-quality ladder pages of dev paragraphs (vidiac-ladder build --split dev)")
     parser.add_argument("--only", help="restore only the sets whose name holds this text")
+    parser.add_argument("--scanned", action="store_true",
+                        help="restore the ladder's pages with what the engine knew of each character, as from images")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--cache", default=str(HERE / "cache"))
     args = parser.parse_args(argv)
@@ -50,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
         restorer = Restorer.from_pretrained(args.model, **{key: value})  # afresh: its lexicon caches what it looked up
         row, chars, start = [], 0, time.perf_counter()
         for s in sets:
-            row.append(scores(restorer.restore_many(s.sources), s.targets)["word_accuracy"])
+            sources = s.scanned if args.scanned and s.scanned else s.sources
+            row.append(scores(restorer.restore_many(sources), s.targets)["word_accuracy"])
             chars += sum(map(len, s.sources))
         speed = chars / (time.perf_counter() - start)
         print(f"| {value} | " + " | ".join(f"{a:.4f}" for a in row) + f" | {speed:,.0f} |", flush=True)

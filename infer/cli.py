@@ -12,6 +12,7 @@ from tqdm import tqdm
 from transformers.utils import logging as hf_logging
 
 from .config import ConfigError
+from .correction import Scanned
 from .legacy import ENCODINGS as LEGACY_ENCODINGS, detect, to_unicode
 from .lexicon import MODES
 from .ocrdoc import MARKUP_SUFFIXES, OcrDoc, OcrDocError, Page, fill, located
@@ -84,6 +85,12 @@ def collect(inputs: list[str]) -> list[tuple[Path, Path]]:
 def kind_of(path: Path | None) -> str:
     suffix = "" if path is None else path.suffix.lower()
     return "scan" if suffix in SCAN_SUFFIXES else "markup" if suffix in MARKUP_SUFFIXES else "text"
+
+
+def as_read(page: Page) -> str | Scanned:
+    """A page as restoring takes it: with what the engine knew of each character, where it said."""
+    words = page.words
+    return Scanned(page.text(), [w.chars for w in words]) if any(w.chars for w in words) else page.text()
 
 
 def output_name(rel: Path, kind: str, review: bool) -> Path:
@@ -169,7 +176,7 @@ def run(args) -> int:
         try:
             for number, (image, dpi) in enumerate(images(path), 1):
                 pages.append(reader.page(image, number, dpi))
-                yield pages[-1].text()
+                yield as_read(pages[-1])
         except Exception as e:  # pdfium, Pillow and Tesseract raise their own kinds for a damaged page
             print(f"vidiac-restore: {path}: page {number + 1}: cannot read it: {e}", file=sys.stderr)
             failed += 1
@@ -194,7 +201,7 @@ def run(args) -> int:
                 if kind == "markup":
                     doc = OcrDoc.read(path)
                     opened.append((rel, kind, len(doc.pages), doc))
-                    yield from (page.text() for page in doc.pages)
+                    yield from (as_read(page) for page in doc.pages)
                     continue
                 text = stdin_text if path is None else load(path)
             except (InputError, OcrDocError) as e:

@@ -158,6 +158,10 @@ class InferConfig:
     # least probability sure_correction given its line.
     ocr_severity: float = 1.0
     sure_correction: float = 0.9
+    # A page read from its image, with the engine's confidence in each character
+    # (correction.Scanned), is corrected at least at this share of the channel's error rates,
+    # however well it reads: the engine's doubt says where to look (chosen on the dev ladder). 0: as any text.
+    scanned_correction: float = 0.3
     # How a word is written is evidence of its form: another form weighs this times the share of
     # the document's marked words that are no form the lexicon knows (an engine that misreads
     # marks writes many), or of its words that need marks written without, at most 1 (no
@@ -172,6 +176,8 @@ class InferConfig:
             raise ConfigError(f"infer.prior_bytes: expected at least infer.chunk_bytes ({self.chunk_bytes}), got {self.prior_bytes!r}")
         if self.mark_doubt < 0:
             raise ConfigError(f"infer.mark_doubt: expected 0 or more, got {self.mark_doubt!r}")
+        if not 0 <= self.scanned_correction <= 1:
+            raise ConfigError(f"infer.scanned_correction: expected 0 to 1, got {self.scanned_correction!r}")
         if self.ocr_severity < 0:
             raise ConfigError(f"infer.ocr_severity: expected 0 or more, got {self.ocr_severity!r}")
         if self.context_words < 2:

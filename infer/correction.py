@@ -19,11 +19,12 @@ marks as for any other word.
 """
 import functools
 import json
+import re
+from bisect import bisect_left
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
-import re
 
 from .chunking import KEEP_AS_IS
 from .confusions import STRAY_SYMBOLS
@@ -48,11 +49,31 @@ END = None  # the trie's key of a word's end: no letter
 GARBLED = re.compile(rf"[^\W_]+(?:[?’]+[^\W_]+|[{STRAY_SYMBOLS.replace('’', '')}]+[^\W_]*)+|{TOKEN.pattern}")
 
 
+@dataclass(frozen=True)
+class Scanned:
+    """A text as an OCR engine read it from a page image: per word of `text.split()`, its
+    characters as printed, each with the engine's confidence and its readings of that place
+    with their weights (ocrdoc.Word.chars); a word without them: empty."""
+    text: str
+    chars: list
+
+    def __len__(self) -> int:
+        return len(self.text)
+
+
+def _rounded(x: float) -> float:
+    """Two significant digits: evidence that differs less is the same, and its corrections are cached once."""
+    return float(f"{x:.2g}")
+
+
 class Corrector:
-    def __init__(self, lexicon: Lexicon, channel: dict[str, dict[str, float]], severity: float, sure: float):
+    def __init__(self, lexicon: Lexicon, channel: dict[str, dict[str, float]], severity: float, sure: float,
+                 confidence: dict | None = None):
         """`channel`: per clean lowercase character, the readings that change its letter, each
-        weighted by its frequency over that of the readings that keep the letter."""
-        self.lexicon, self.severity, self.sure = lexicon, severity, sure
+        weighted by its frequency over that of the readings that keep the letter; `confidence`:
+        how often a character's letter is wrong, by the engine's confidence in it (bins with
+        upper `edges`, their `wrong` rates), for scans read with each character's confidence."""
+        self.lexicon, self.severity, self.sure, self.confidence = lexicon, severity, sure, confidence
         # The clean characters the channel misreads as each reading, with their weights (`é` -> ó,
         # `i` -> ủ), and the same by skeleton letter, at the best weight of its characters.
         self.misread: dict[str, dict[str, float]] = {}
@@ -73,12 +94,15 @@ class Corrector:
         if not path.is_file() or not lexicon.total or not severity:
             return None
         try:
-            channel = json.loads(path.read_text(encoding="utf-8"))["misreadings"]
+            data = json.loads(path.read_text(encoding="utf-8"))
+            channel, confidence = data["misreadings"], data.get("confidence")
             if not all(isinstance(p, (int, float)) for readings in channel.values() for p in readings.values()):
+                raise ValueError
+            if confidence is not None and len(confidence["edges"]) != len(confidence["wrong"]):
                 raise ValueError
         except (ValueError, KeyError, TypeError, AttributeError):
             raise ValueError(f"{path}: not an OCR channel written by vidiac-ocr-pairs channel") from None
-        return cls(lexicon, channel, severity, sure)
+        return cls(lexicon, channel, severity, sure, confidence)
 
     @functools.cached_property
     def _trie(self) -> dict:
@@ -97,12 +121,50 @@ class Corrector:
         tokens = [t for w in words for t in TOKEN.findall(w) if any(c.isalpha() for c in t) and not t.isupper()]
         return sum(strip_diacritics(t.lower()) not in self.lexicon.forms for t in tokens) / max(1, len(tokens))
 
+    def evidence(self, chars: list) -> list[tuple | None]:
+        """What the engine knew of each word of a page (Scanned.chars), as the channel for that
+        page: per character, how much likelier than the page's average character it is misread,
+        by the engine's confidence in it; and the letters of its other readings, each weighted by
+        the engine against the printed one. None for a word without characters, or without a
+        calibration of confidence in the channel."""
+        if not self.confidence:
+            return [None] * len(chars)
+        edges, wrong = self.confidence["edges"], self.confidence["wrong"]
+        rates = [wrong[min(bisect_left(edges, p), len(wrong) - 1)] for cs in chars for _, p, _ in cs]
+        mean = sum(rates) / max(len(rates), 1)
+        out = []
+        for cs in chars:
+            if not cs:
+                out.append(None)
+                continue
+            word = []
+            for c, p, readings in cs:
+                own = readings.get(c) or p
+                letter = strip_diacritics(c.lower())
+                others: dict[str, float] = {}
+                for reading, q in readings.items():
+                    other = strip_diacritics(reading.lower())
+                    if other.isalpha() and other != letter and (w := min(1.0, q / own)) >= MIN_WEIGHT:
+                        others[other] = max(others.get(other, 0.0), _rounded(w))
+                word.append((_rounded(wrong[min(bisect_left(edges, p), len(wrong) - 1)] / mean),
+                             tuple(sorted(others.items()))))
+            out.append(tuple(word))
+        return out
+
     @functools.lru_cache(maxsize=1 << 16)  # text repeats its words
-    def candidates(self, token: str) -> tuple[tuple[str, ...], tuple[float, ...], tuple[int, ...]]:
+    def candidates(self, token: str, evidence: tuple | None = None) -> tuple[tuple[str, ...], tuple[float, ...], tuple[int, ...]]:
         """The forms the lexicon knows that the engine may have read as `token` (lowercase), their
         channel weights and their misread characters: the token's own forms (weight 1, none
-        misread), then the likeliest corrections."""
+        misread), then the likeliest corrections. `evidence`: per character of the token, what the
+        engine knew of it (`evidence`), which scales the channel there and adds its other readings."""
         skeleton = strip_diacritics(token)
+
+        def scale(i: int, n: int) -> float:
+            """The doubt of the characters a reading of `n` spans from `i` (a dropped letter: its neighbours')."""
+            if not evidence:
+                return 1.0
+            span = evidence[max(0, i - 1):i + 1] if n == 0 else evidence[i:i + n]
+            return max((doubt for doubt, _ in span), default=1.0)
         found: dict[str, float] = {}  # the letters of known words the engine may have read as `token`
 
         # At each position, the letters the characters from there may be a misreading of, each
@@ -113,7 +175,9 @@ class Corrector:
             misread.append({})
             for n in range(min(MAX_READING, len(token) - i) + 1):
                 for letter, w in self.misread_letters.get(token[i:i + n], {}).items():
-                    misread[-1].setdefault(letter, []).append((n, w))
+                    misread[-1].setdefault(letter, []).append((n, w * scale(i, n)))
+            for letter, w in evidence[i][1] if evidence else ():
+                misread[-1].setdefault(letter, []).append((1, w))
 
         def extend(i: int, node: dict, weight: float, errors: int) -> None:
             if i == len(token):
@@ -133,8 +197,11 @@ class Corrector:
         own = list(self.lexicon.forms.get(skeleton, ())) or ([token] if token in self.lexicon.ids else [])
         likely = sorted((letters for letters in found if letters != skeleton),
                         key=lambda letters: -found[letters] * self.lexicon.count(self.lexicon.forms[letters][0]))
-        readings = [[(n, self.misread[token[j:j + n]]) for n in range(min(MAX_READING, len(token) - j) + 1)
-                     if token[j:j + n] in self.misread] for j in range(len(token) + 1)]
+        readings = [[(n, {c: w * scale(j, n) for c, w in self.misread[token[j:j + n]].items()} if evidence
+                      else self.misread[token[j:j + n]], {})
+                     for n in range(min(MAX_READING, len(token) - j) + 1) if token[j:j + n] in self.misread]
+                    + ([(1, {}, dict(evidence[j][1]))] if evidence and j < len(token) and evidence[j][1] else [])
+                    for j in range(len(token) + 1)]
         scored = {f: self._reading(f, skeleton, readings) for letters in likely[:MAX_CORRECTIONS] for f in self.lexicon.forms[letters]}
         if token in STOPS:  # a stop misread as another: `.` for `,`, `:` for `;`
             scored.update((c, (w, 1)) for c, w in self.misread.get(token, {}).items() if c in STOPS and c in self.lexicon.ids)
@@ -144,34 +211,38 @@ class Corrector:
                 (0,) * len(own) + tuple(scored[f][1] for f in others))
 
     @staticmethod
-    def _reading(form: str, skeleton: str, readings: list[list[tuple[int, dict[str, float]]]]) -> tuple[float, int]:
+    def _reading(form: str, skeleton: str, readings: list[list[tuple[int, dict[str, float], dict[str, float]]]]) -> tuple[float, int]:
         """The channel weight of the likeliest way the engine read `form` as the token of `skeleton`
         (its letters without marks), and its misread characters; `readings`: at each position of
-        the token, the misreadings that start there, by their length."""
+        the token, the misreadings that start there, by their length, with their weights by clean
+        character, and by letter whatever its marks (the engine's own other readings)."""
         read = {0: (1.0, 0)}  # characters of the token read for the characters of `form` so far -> (weight, misread)
         for clean in form:
             bare, after = strip_diacritics(clean), {}
             for j, (weight, errors) in sorted(read.items()):
                 steps = [(1, 1.0, 0)] if j < len(skeleton) and skeleton[j] == bare else []
                 if errors < MAX_ERRORS:
-                    steps += [(n, w, 1) for n, cleans in readings[j] if (w := cleans.get(clean))]
+                    steps += [(n, w, 1) for n, cleans, letters in readings[j] if (w := cleans.get(clean) or letters.get(bare))]
                 for n, w, miss in steps:
                     if weight * w > after.get(j + n, (0.0,))[0]:
                         after[j + n] = weight * w, errors + miss
             read = after
         return read.get(len(skeleton), (0.0, 0))
 
-    def correct(self, words: list[str], factor: float = 1.0) -> list[str]:
+    def correct(self, words: list[str], factor: float = 1.0, evidence: list[tuple | None] | None = None) -> list[str]:
         """One line's words with the misread ones rewritten (in the input's case); `factor` scales
-        the channel's error rates, for each misread character, as the document's OCR is worse or better."""
+        the channel's error rates, for each misread character, as the document's OCR is worse or
+        better; `evidence`: per word, what the engine knew of its characters (`evidence`)."""
         tokens = [(i, m) for i, w in enumerate(words) if not KEEP_AS_IS.match(w) for m in GARBLED.finditer(w)]
+        known = evidence or [None] * len(words)
         cased = [w for w in words if any(c.isalpha() for c in w)]
         lowercase = sum(not w.isupper() for w in cased) > len(cased) / 2  # a line of text, not a heading
         forms, weights, changed = [], [], False
-        for _, m in tokens:
+        for i, m in tokens:
             text = m.group().lower()
             if any(c.isalpha() for c in text) or len(text) <= SHORT:  # `6` may be ở, `&` ở
-                fs, ws, errors = self.candidates(text)
+                seen = known[i] if known[i] and len(known[i]) == len(words[i]) == len(words[i].lower()) else None
+                fs, ws, errors = self.candidates(text, seen[m.start():m.end()] if seen else None)
                 kept = [(f, w * factor ** e, e) for f, w, e in zip(fs, ws, errors) if w * factor ** e >= MIN_LIKELY]
                 fs, ws, errors = (tuple(x) for x in zip(*kept)) if kept else ((), (), ())
                 changed = changed or any(errors) or _miscased(m.group(), lowercase)

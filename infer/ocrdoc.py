@@ -35,7 +35,8 @@ class Word:
     text: str
     box: tuple[int, int, int, int] | None
     confidence: float | None  # the engine's, 0 to 1
-    # Per character as printed: the engine's confidence (0 to 1) and its other readings with theirs.
+    # Per character as printed: the engine's confidence (0 to 1), and its readings of that place
+    # (the printed one among them) with the weights its recogniser gave them.
     chars: list[tuple[str, float, dict[str, float]]] = field(default_factory=list)
 
 
@@ -163,7 +164,8 @@ def _hocr_word(el) -> Word:
             continue
         ident, ctitle = child.get("id") or "", child.get("title") or ""
         if ident.startswith("choice_") and chars:
-            if (c := _CONF.search(ctitle)) and child.text and child.text != chars[-1][0]:
+            # Tesseract lists readings it gave no weight (x_confs 0): they say nothing.
+            if (c := _CONF.search(ctitle)) and float(c.group(1)) > 0 and child.text:
                 chars[-1][2][child.text] = float(c.group(1)) / 100
         elif "x_bboxes" in ctitle and child.text:
             c = _CONF.search(ctitle)

@@ -11,7 +11,7 @@ from transformers import ByT5Tokenizer, T5Config, T5ForConditionalGeneration
 
 from .chunking import Layout, align_words, chunk_text, plan_chunks, split_text
 from .config import CONFIG_NAME, Config, ConfigError, load_config
-from .correction import Corrector
+from .correction import Corrector, Scanned
 from .decoding import WORD, Row, decode, folded, left_as_written
 from .lexicon import MODES, TOKEN, Lexicon
 from .vietnamese import may_be_syllable, normalize, set_tone_style, strip_diacritics
@@ -185,9 +185,10 @@ class Restorer:
         for reviewed in self._workers.map(batches, options):
             yield from reviewed
 
-    def review_batch(self, texts: list[str], num_beams: int | None = None, tone_style: str | None = None,
+    def review_batch(self, texts: list[str | Scanned], num_beams: int | None = None, tone_style: str | None = None,
                      constraint: str | None = None) -> list[tuple[str, list[dict]]]:
         """Each document restored, in this process, with a record per word: input, output, and a confidence.
+        A document read from a page image may come as Scanned, what the engine knew of each character.
 
         `constraint` (default: the config's) is "skeleton" (only marks change, words become
         forms seen in training), "ocr" (also known OCR misreadings: `x4` -> `xã`) or "none"
@@ -197,12 +198,14 @@ class Restorer:
         cfg = self.config.infer
         constraint = constraint or cfg.constraint
         style = tone_style or self.config.text.tone_style
-        layouts = [Layout.of(normalize(t), cfg.chunk_bytes) for t in texts]
+        chars = [t.chars if isinstance(t, Scanned) else None for t in texts]
+        layouts = [Layout.of(normalize(t.text if isinstance(t, Scanned) else t), cfg.chunk_bytes) for t in texts]
         foreign = [self.foreign(lay) for lay in layouts]
         given = [list(lay.words) for lay in layouts]
         if self.corrector and constraint != "none":
-            for lay, fs in zip(layouts, foreign):
-                self.correct(lay, fs)
+            for lay, fs, cs in zip(layouts, foreign, chars):
+                # The engine's characters stand for the words they were read as (a word cut in pieces: none).
+                self.correct(lay, fs, self.corrector.evidence(cs) if cs and len(cs) == len(lay.words) else None)
         # Decoding reads spans of prior_bytes (it gives the model chunk_bytes at a time); free generation reads chunks.
         limit = cfg.chunk_bytes if constraint == "none" else cfg.prior_bytes
         jobs = [(d, part) for d, lay in enumerate(layouts) for c in plan_chunks(lay, limit)
@@ -270,17 +273,20 @@ class Restorer:
             return min(1.0, self.config.infer.mark_doubt * max(MIN_SHARE, share)) if seen else 1.0
         return doubt(unknown / max(marked, 1), marked), doubt(bare / max(needing, 1), needing)
 
-    def correct(self, layout: Layout, foreign: list[bool]) -> None:
+    def correct(self, layout: Layout, foreign: list[bool], evidence: list | None = None) -> None:
         """Rewrite in place the words OCR misread (correction.py), line by line, at the channel's
-        error rates scaled by how much the document reads like OCR."""
+        error rates scaled by how much the document reads like OCR; `evidence`: per word, what the
+        engine knew of its characters (Corrector.evidence)."""
         share = self.corrector.share_unknown([w for w, f in zip(layout.words, foreign) if not f])
         factor = min(1.0, max(0.0, share - TYPED_UNKNOWN) / (OCR_UNKNOWN - TYPED_UNKNOWN))
+        if evidence:
+            factor = max(factor, self.config.infer.scanned_correction)
         if not factor:
             return
         for a, b in lines(layout):
             # A line with no letter (`@@@`, `***`) is a separator or a table rule, not misread words.
             if not foreign[a] and any(c.isalpha() for w in layout.words[a:b] for c in w):
-                layout.words[a:b] = self.corrector.correct(layout.words[a:b], factor)
+                layout.words[a:b] = self.corrector.correct(layout.words[a:b], factor, evidence and evidence[a:b])
 
     def decode(self, sources: list[str], mode: str, doubts: list[tuple[float, float]] | None = None) -> list[Row]:
         """Constrained greedy decoding of texts of up to prior_bytes (see decoding.py): the words

@@ -40,9 +40,10 @@ def tessdata() -> str:
 
 
 class Reader:
-    """Tesseract, loaded once for `lang` (`vie`, `eng`, `vie+eng`), reading pages to hOCR."""
+    """Tesseract, loaded once for `lang` (`vie`, `eng`, `vie+eng`), reading pages to hOCR;
+    `psm`: its page segmentation mode (3: automatic)."""
 
-    def __init__(self, lang: str = "vie"):
+    def __init__(self, lang: str = "vie", psm: int = 3):
         need_lxml()
         try:
             import pypdfium2  # noqa: F401  (both come with the scan extra)
@@ -55,7 +56,7 @@ class Reader:
         if missing:
             raise ScanError(f"Tesseract has no language data for {', '.join(missing)} in {path}: {INSTALL}, "
                             "or set TESSDATA_PREFIX")
-        self.api = tesserocr.PyTessBaseAPI(path=path, lang=lang)
+        self.api = tesserocr.PyTessBaseAPI(path=path, lang=lang, psm=psm)
         self.api.SetVariable("hocr_char_boxes", "1")
         self.api.SetVariable("lstm_choice_mode", "2")
 

@@ -15,6 +15,7 @@ everywhere. So each fitted paragraph also gives a severity (its errors over thos
 model expects there), and the sampler scales every change probability of a text by a
 severity drawn from these.
 """
+import difflib
 import json
 import random
 import re
@@ -33,6 +34,9 @@ PRIOR = 5.0
 # layout failure (a row dropped, or merged with its neighbour on a poor scan), not misreadings:
 # fitting leaves it out.
 MAX_LENGTH_CHANGE = 0.5
+# Upper edges of the bins of an engine's confidence in a character (0 to 1): Tesseract gives most
+# characters 0.995 or more, and those are almost never wrong.
+CONFIDENCE_EDGES = (0.7, 0.8, 0.85, 0.9, 0.95, 0.98, 0.995, 1.0)
 
 
 def emissions(clean: str, ocr: str) -> list[str]:
@@ -144,9 +148,37 @@ def channel(models: list[ConfusionModel], min_count: int = 3) -> dict[str, dict[
     return dict(sorted(weights.items()))
 
 
-def write_channel(path: str | Path, model_paths: list[str]) -> None:
-    """`channel` of the confusion models at `model_paths`, as a model directory carries it."""
+def confidence_rates(records) -> dict[str, list[float]]:
+    """How often a printed character's letter is wrong, by the confidence the engine gave it
+    (`CONFIDENCE_EDGES` bins, add-one smoothed), from records that carry each word's characters
+    (`vidiac-ladder build`): the same words of a line, printed and read, compared letter by letter."""
+    wrong, seen = [0] * len(CONFIDENCE_EDGES), [0] * len(CONFIDENCE_EDGES)
+    for record in records:
+        for read, printed, chars in zip(record["source"].split("\n"), record["target"].split("\n"), record["chars"]):
+            words, truth = read.split(), printed.split()
+            if len(words) != len(chars):
+                continue
+            folded = difflib.SequenceMatcher(None, [strip_diacritics(w.lower()) for w in words],
+                                             [strip_diacritics(w.lower()) for w in truth], autojunk=False)
+            for op, a1, a2, b1, b2 in folded.get_opcodes():
+                if op not in ("equal", "replace") or a2 - a1 != b2 - b1:
+                    continue
+                for word, right, cs in zip(words[a1:a2], truth[b1:b2], chars[a1:a2]):
+                    if len(word) != len(right) or len(cs) != len(word):
+                        continue  # a letter dropped or added: no place-by-place comparison
+                    for (c, p, _), r in zip(cs, right):
+                        k = bisect_left(CONFIDENCE_EDGES, p)
+                        seen[k] += 1
+                        wrong[k] += strip_diacritics(c.lower()) != strip_diacritics(r.lower())
+    return {"edges": list(CONFIDENCE_EDGES), "wrong": [round((w + 1) / (n + 2), 6) for w, n in zip(wrong, seen)]}
+
+
+def write_channel(path: str | Path, model_paths: list[str], confidence_records=None) -> None:
+    """`channel` of the confusion models at `model_paths`, as a model directory carries it, and
+    `confidence_rates` of the records where given."""
     data = {"models": list(model_paths), "misreadings": channel([ConfusionModel.load(p) for p in model_paths])}
+    if confidence_records is not None:
+        data["confidence"] = confidence_rates(confidence_records)
     Path(path).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
 

@@ -35,7 +35,9 @@ from vidiac.infer.config import ConfigError, TrainConfig, load_config
 from vidiac.infer.vietnamese import normalize
 
 from .corpus import split_of
-from .ocr_pairs import PairsError, align, check_tesseract, font_file, read_corpus, tesseract_words, wrap
+from vidiac.infer.scans import Reader
+
+from .ocr_pairs import PairsError, align, check_tesseract, font_file, line_texts, read_corpus, wrap
 
 DPI = 300
 PAGE = (2480, 3508)  # A4 at 300 dpi
@@ -207,16 +209,31 @@ def render(rows, level: Level, seed: int) -> tuple[Image.Image, list[str], list[
     return scan, text, centres, {"scale": level.dpi / DPI, "angle": angle, "pitch": pitch, "size": page.size}
 
 
+@functools.cache  # one Tesseract per engine and worker process
+def reader(engine: str, psm: int) -> Reader:
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # the pages are read in parallel already
+    return Reader(engine, psm)
+
+
+def tesseract_words(scan: Image.Image, engine: str, psm: int, dpi: int) -> list[tuple]:
+    """(x centre, y centre, text, characters) of each word Tesseract reads, as vidiac-restore
+    reads a scan: each character with its confidence and its other readings (ocrdoc.Word)."""
+    words = reader(engine, psm).page(scan, 1, dpi).words
+    return [((w.box[0] + w.box[2]) / 2, (w.box[1] + w.box[3]) / 2, normalize(w.text),
+             [[c, round(p, 3), {a: round(q, 3) for a, q in alts.items()}] for c, p, alts in w.chars])
+            for w in words]
+
+
 def read_page(job) -> list[dict]:
     page, rows, levels, engines, psm, seed = job
     records = []
     for n, level in levels:
         scan, text, centres, geometry = render(rows, level, seed + 7919 * n)
         for engine in engines:
-            words = tesseract_words(scan, engine, psm, level.dpi)
-            read, stray = align(words, centres, geometry, geometry["size"])
-            records.append({"source": "\n".join(read), "target": "\n".join(text), "engine": engine, "level": n,
-                            "level_name": level.name, "page": page, "stray_words": stray})
+            placed, stray = align(tesseract_words(scan, engine, psm, level.dpi), centres, geometry, geometry["size"])
+            records.append({"source": "\n".join(line_texts(placed)), "target": "\n".join(text), "engine": engine,
+                            "level": n, "level_name": level.name, "page": page, "stray_words": stray,
+                            "chars": [[w[3] for w in line] for line in placed]})
     return records
 
 

@@ -216,19 +216,23 @@ def to_page(x: float, y: float, style: dict, size: tuple[int, int]) -> tuple[flo
     return cx + dx * math.cos(a) - dy * math.sin(a), cy + dx * math.sin(a) + dy * math.cos(a)
 
 
-def align(words, centres: list[float], style: dict, size: tuple[int, int]) -> tuple[list[str], int]:
-    """OCR text of each printed line (its words left to right), and the count of stray words
-    (specks read in the margins, farther than a line pitch from any line)."""
+def align(words, centres: list[float], style: dict, size: tuple[int, int]) -> tuple[list[list], int]:
+    """The OCR words of each printed line, left to right, and the count of stray words (specks
+    read in the margins, farther than a line pitch from any line); `words`: (x, y, text, ...)."""
     placed = [[] for _ in centres]
     stray = 0
-    for x, y, text in words:
-        px, py = to_page(x, y, style, size)
+    for word in words:
+        px, py = to_page(word[0], word[1], style, size)
         k = min(range(len(centres)), key=lambda i: abs(centres[i] - py))
         if abs(centres[k] - py) > style["pitch"]:
             stray += 1
         else:
-            placed[k].append((px, text))
-    return [" ".join(t for _, t in sorted(line)) for line in placed], stray
+            placed[k].append((px, word))
+    return [[w for _, w in sorted(line, key=lambda p: p[0])] for line in placed], stray
+
+
+def line_texts(lines: list[list]) -> list[str]:
+    return [" ".join(w[2] for w in line) for line in lines]
 
 
 def ocr_page(job) -> dict:
@@ -240,7 +244,8 @@ def ocr_page(job) -> dict:
     records, dropped, stray = [], {}, 0
     for engine in engines:
         words = tesseract_words(image, engine, psm, round(RENDER_DPI * style["scale"]))
-        read, n_stray = align(words, centres, style, full)
+        placed, n_stray = align(words, centres, style, full)
+        read = line_texts(placed)
         stray += n_stray
         if not all(read):
             dropped[engine] = "line not read"
@@ -374,6 +379,9 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("-o", "--output", required=True, help="model JSON to write")
     c = commands.add_parser("channel", help="the OCR channel a model directory corrects misread words with, from fitted models")
     c.add_argument("models", nargs="+", help="confusion model JSON written by fit (one per engine)")
+    c.add_argument("--confidence", metavar="LADDER",
+                   help="records of vidiac-ladder build, with each word's characters, that the engine's "
+                        "confidence in a character is calibrated on")
     c.add_argument("-o", "--output", required=True, help=f"channel JSON to write, as MODEL_DIR/{CHANNEL_NAME}")
     r = commands.add_parser("report", help="Tesseract errors beside the fitted sampler's, per engine")
     r.add_argument("pairs", help="JSONL written by build")
@@ -398,7 +406,11 @@ def main(argv: list[str] | None = None) -> int:
             ConfusionModel.fit(pairs).save(args.output)
         elif args.command == "channel":
             try:
-                write_channel(args.output, args.models)
+                ladder = read_pairs(args.confidence) if args.confidence else None
+                if ladder is not None and not all("chars" in r for r in ladder):
+                    raise PairsError(f"{args.confidence}: records without each word's characters "
+                                     "(write them with vidiac-ladder build)")
+                write_channel(args.output, args.models, ladder)
             except ValueError as e:
                 raise PairsError(str(e)) from None
         else:

@@ -137,3 +137,34 @@ def test_keep_letters_turns_correction_off_in_the_cli(capsys, monkeypatch):
     assert main(["--keep-letters"]) == 0
     out = capsys.readouterr().out
     assert strip_diacritics(out) == strip_diacritics(source)
+
+
+# Letters the engine gave 0.99 or more are wrong 1 time in 1000, below 0.9 1 time in 3.
+CONFIDENCE = {"edges": [0.9, 0.99, 1.0], "wrong": [0.3, 0.03, 0.001]}
+
+
+def read(word, doubted=(), readings=None):
+    """A word as the engine printed it: each character sure (0.999), or doubted (0.6), with its readings."""
+    return [(c, 0.6 if i in doubted else 0.999, (readings or {}).get(i, {})) for i, c in enumerate(word)]
+
+
+def test_a_character_the_engine_doubted_costs_less_to_change_than_one_it_was_sure_of():
+    c = Corrector(LEXICON, CHANNEL, 0.002, 0.9, CONFIDENCE)  # an engine that rarely prints ủ as i
+    line = ["quyền", "cia", "công", "dân"]
+    assert c.correct(line, 0.04) == line  # from the text alone, `cia` is too unlikely a misreading
+    doubted = c.evidence([read(w, doubted={1} if w == "cia" else ()) for w in line])
+    assert c.correct(line, 0.04, doubted) == ["quyền", "của", "công", "dân"]
+    sure = c.evidence([read(w, doubted={0} if w == "dân" else ()) for w in line])  # the page's doubt is elsewhere
+    assert c.candidates("cia")[1][0] < c.candidates("cia", doubted[1])[1][0]
+    assert c.candidates("cia", sure[1])[0] == ()  # so unlikely a misreading that it is not considered
+
+
+def test_the_engines_other_readings_of_a_character_are_its_channel_there():
+    c = Corrector(LEXICON, {}, 1.0, 0.9, CONFIDENCE)  # a channel that knows no misreading at all
+    assert c.candidates("dong")[0] == ("đồng",)  # its own form only: marks are decoding's job
+    assert c.candidates("cia")[0] == ()
+    seen = c.evidence([read("cia", doubted={1}, readings={1: {"i": 0.5, "u": 0.4, ":": 0.1}})])[0]
+    assert seen[1][1] == (("u", 0.8),)  # the letter, against the printed one; no mark, no symbol
+    forms, weights, errors = c.candidates("cia", seen)
+    assert forms == ("của", "cua") and weights == (0.8, 0.8) and errors == (1, 1)
+    assert c.evidence([[], read("cia")])[0] is None and Corrector(LEXICON, {}, 1.0, 0.9).evidence([read("cia")]) == [None]
