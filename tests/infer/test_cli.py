@@ -40,7 +40,7 @@ def test_file_to_file_and_folder_to_folder(tiny_model, tmp_path, capsys, monkeyp
     (src / "sub").mkdir(parents=True)
     (src / "a.txt").write_text(TEXT, encoding="utf-8")
     (src / "sub" / "b.txt").write_text("quyet dinh", encoding="utf-8")
-    (src / "skip.pdf").write_bytes(b"%PDF")
+    (src / "skip.docx").write_bytes(b"PK")  # not a kind of file vidiac reads
     out_file = tmp_path / "a.out.txt"
     assert run_cli(["-m", str(tiny_model), str(src / "a.txt"), "-o", str(out_file)], b"", capsys, monkeypatch)[0] == 0
     assert _skeleton(out_file.read_text(encoding="utf-8")) == _skeleton(TEXT)
