@@ -176,6 +176,16 @@ def _hocr_word(el) -> Word:
                 float(conf.group(1)) / 100 if conf else None, chars)
 
 
+def flatten(page: Page) -> None:
+    """Drop the per-character spans of a page's hOCR words, once their characters are read
+    (Word.chars): a page of them holds tens of thousands of elements."""
+    for word in page.words:
+        if word.chars:
+            for child in list(word.element):
+                word.element.remove(child)
+            word.element.text = word.text
+
+
 def set_word(word: Word, text: str, kind: str) -> None:
     """Write `text` as the word's content, keeping its element, box and attributes."""
     if text == word.text:

@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 from typing import Iterator
 
-from .ocrdoc import OcrDoc, OcrDocError, Page, need_lxml
+from .ocrdoc import OcrDoc, OcrDocError, Page, flatten, need_lxml
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
 PDF_SUFFIXES = (".pdf",)
@@ -68,6 +68,7 @@ class Reader:
         hocr = self.api.GetHOCRText(number - 1)
         page = OcrDoc.parse(f"<html xmlns='http://www.w3.org/1999/xhtml'><body>{hocr}</body></html>".encode()).pages[0]
         page.number = number
+        flatten(page)
         return page
 
 
