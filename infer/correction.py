@@ -130,15 +130,15 @@ class Corrector:
         if not self.confidence:
             return [None] * len(chars)
         edges, wrong = self.confidence["edges"], self.confidence["wrong"]
-        rates = [wrong[min(bisect_left(edges, p), len(wrong) - 1)] for cs in chars for _, p, _ in cs]
-        mean = sum(rates) / max(len(rates), 1)
+        rates = [[wrong[min(bisect_left(edges, p), len(wrong) - 1)] for _, p, _ in cs] for cs in chars]
+        mean = sum(map(sum, rates)) / max(sum(map(len, rates)), 1)
         out = []
-        for cs in chars:
+        for cs, rs in zip(chars, rates):
             if not cs:
                 out.append(None)
                 continue
             word = []
-            for c, p, readings in cs:
+            for (c, p, readings), rate in zip(cs, rs):
                 own = readings.get(c) or p
                 letter = strip_diacritics(c.lower())
                 others: dict[str, float] = {}
@@ -146,8 +146,7 @@ class Corrector:
                     other = strip_diacritics(reading.lower())
                     if other.isalpha() and other != letter and (w := min(1.0, q / own)) >= MIN_WEIGHT:
                         others[other] = max(others.get(other, 0.0), _rounded(w))
-                word.append((_rounded(wrong[min(bisect_left(edges, p), len(wrong) - 1)] / mean),
-                             tuple(sorted(others.items()))))
+                word.append((_rounded(rate / mean), tuple(sorted(others.items()))))
             out.append(tuple(word))
         return out
 

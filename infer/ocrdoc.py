@@ -158,7 +158,7 @@ def _hocr_word(el) -> Word:
     title = el.get("title") or ""
     box = _BBOX.search(title)
     conf = _WCONF.search(title)
-    chars, printed = [], []
+    chars = []
     for child in el.iter():
         if child is el or not isinstance(child.tag, str) or "ocrx_cinfo" not in _classes(child):
             continue
@@ -170,8 +170,7 @@ def _hocr_word(el) -> Word:
         elif "x_bboxes" in ctitle and child.text:
             c = _CONF.search(ctitle)
             chars.append((child.text, float(c.group(1)) / 100 if c else 1.0, {}))
-            printed.append(child.text)
-    text = "".join(printed) if chars else "".join("".join(el.itertext()).split())
+    text = "".join(c for c, _, _ in chars) if chars else "".join("".join(el.itertext()).split())
     return Word(el, text, tuple(int(v) for v in box.groups()) if box else None,
                 float(conf.group(1)) / 100 if conf else None, chars)
 
@@ -181,9 +180,13 @@ def flatten(page: Page) -> None:
     (Word.chars): a page of them holds tens of thousands of elements."""
     for word in page.words:
         if word.chars:
-            for child in list(word.element):
-                word.element.remove(child)
-            word.element.text = word.text
+            _set_content(word.element, word.text)
+
+
+def _set_content(el, text: str) -> None:
+    for child in list(el):
+        el.remove(child)
+    el.text = text
 
 
 def set_word(word: Word, text: str, kind: str) -> None:
@@ -198,9 +201,7 @@ def set_word(word: Word, text: str, kind: str) -> None:
     # A word in <strong> or <em> keeps it; its per-character spans no longer fit its letters and go.
     while len(el) == 1 and not (el.text or "").strip() and "ocrx_cinfo" not in _classes(el[0]):
         el = el[0]
-    for child in list(el):
-        el.remove(child)
-    el.text = text
+    _set_content(el, text)
 
 
 def fill(page: Page, restored: str) -> None:
