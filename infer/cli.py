@@ -3,6 +3,7 @@ import argparse
 import contextlib
 import itertools
 import json
+import os
 import sys
 from collections import deque
 from pathlib import Path
@@ -25,24 +26,30 @@ PAGE_BREAK = "\f"  # between the pages of a scan's text, as Tesseract and pdftot
 # A long document is restored a block of lines at a time: memory stays flat, and worker
 # processes share its blocks.
 BLOCK_CHARS = 20_000
+PARTIAL = ".part"  # a file being written; renamed to its name when complete
 
 
 class InputError(Exception):
     """A user input problem, reported in one line without a traceback."""
 
 
-def read_text(path: Path | None, encoding: str, legacy: str = "none") -> str:
-    data = sys.stdin.buffer.read() if path is None else path.read_bytes()
-    name = "stdin" if path is None else str(path)
+def read_text(data: bytes, name: str, encoding: str = "utf-8", legacy: str = "auto") -> str:
+    """A text file's bytes as Unicode; TCVN3, VNI and VIQR converted (`legacy`: auto detects
+    it, none never converts, or the one it is), and said so on stderr."""
     try:
-        return data.decode(encoding)
+        text = data.decode(encoding)
     except UnicodeDecodeError as e:
-        if legacy != "none" and (text := single_byte_legacy(data, legacy)):
-            return text
-        raise InputError(f"{name}: not valid {encoding} at byte {e.start} "
-                         f"({data[e.start:e.start + 4]!r}); if it is Windows Vietnamese, pass --encoding cp1258") from None
+        text = single_byte_legacy(data, legacy) if legacy != "none" else None
+        if text is None:
+            raise InputError(f"{name}: not valid {encoding} at byte {e.start} ({data[e.start:e.start + 4]!r}); "
+                             "if it is Windows Vietnamese, pass --encoding cp1258") from None
     except LookupError:
         raise InputError(f"unknown encoding {encoding!r}") from None
+    found = detect(text) if legacy == "auto" else None if legacy == "none" else legacy
+    if found:
+        print(f"vidiac-restore: {name}: converted from {found}", file=sys.stderr)
+        text = to_unicode(text, found)
+    return text
 
 
 def blocks(text: str, size: int):
@@ -130,11 +137,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=1,
                         help="worker processes, one CPU thread each, that share the files and the blocks of a long "
                              "one: on a machine with N cores, --jobs N restores an archive fastest (default: 1)")
+    parser.add_argument("--ray", nargs="?", const="", metavar="ADDRESS",
+                        help="restore a folder tree with Ray Data, on a local Ray (no ADDRESS; --jobs actors) or "
+                             "the cluster at ADDRESS (auto, or ray://HOST:10001); files already written are skipped")
     args = parser.parse_args(argv)
     try:
         return run(args)
     except (InputError, ModelDirError, ConfigError, OcrDocError) as e:
-        print(f"vidiac-restore: {e}", file=sys.stderr)
+        report(str(e))
         return 2
     except KeyboardInterrupt:
         return 130
@@ -149,37 +159,47 @@ def run(args) -> int:
         args.output is not None and Path(args.output).is_dir())
     if folder_out and not args.output:
         raise InputError("several inputs or a folder need -o OUT, a folder to write into")
-
-    def load(path: Path | None) -> str:
-        text = read_text(path, args.encoding, args.legacy)
-        legacy = detect(text) if args.legacy == "auto" else None if args.legacy == "none" else args.legacy
-        if legacy:
-            print(f"vidiac-restore: {'stdin' if path is None else path}: converted from {legacy}", file=sys.stderr)
-            text = to_unicode(text, legacy)
-        return text
-
     if args.jobs < 1:
         raise InputError(f"--jobs: expected 1 or more worker processes, got {args.jobs}")
-    stdin_text = None if files else load(None)
+    if args.ray is not None:
+        if not folder_out:
+            raise InputError("--ray restores folders: give a folder (or several files) and -o OUT")
+        from .archive import restore_archive  # Ray only where it is asked for
+        return restore_archive(files, args)
+    stdin_text = None if files else read_text(sys.stdin.buffer.read(), "stdin", args.encoding, args.legacy)
     restorer = Restorer.from_pretrained(args.model, jobs=args.jobs, **({"ocr_severity": 0.0} if args.keep_letters else {}))
     if (args.beams or 1) > 1 and (args.constraint or restorer.config.infer.constraint) != "none":
         raise InputError("--beams needs --constraint none: constrained decoding is greedy")
+    with restorer:
+        failed = restore_files(restorer, files, args, folder_out, stdin_text)
+    return 2 if failed else 0
 
+
+def report(message: str) -> None:
+    print(f"vidiac-restore: {message}", file=sys.stderr)
+
+
+def restore_files(restorer: Restorer, files: list[tuple[Path, Path]], args, folder_out: bool,
+                  stdin_text: str | None = None, failed=report) -> int:
+    """Restore `files` ((file, path relative to the output)), or `stdin_text` where there are
+    none, and write each one's output as `args` say; a file that cannot be read is given to
+    `failed` and the others go on. Returns how many failed. A file's output is written under
+    a temporary name and renamed when complete, so that a stopped run leaves no half file."""
     reader = None  # Tesseract, loaded at the first scan (closed with the process)
-    opened, failed = deque(), 0  # (path relative to the output, kind, number of pieces, its pages) of each file read
+    opened, errors = deque(), 0  # (path relative to the output, kind, number of pieces, its pages) of each file read
 
     def scan_pages(path: Path, n: int, pages: deque):
         """A scan's `n` pages, read one at a time as restoring needs them; a page that cannot be
         read is reported and stands as an empty page, so that the others keep their numbers."""
-        nonlocal failed
+        nonlocal errors
         number = 0
         try:
             for number, (image, dpi) in enumerate(images(path), 1):
                 pages.append(reader.page(image, number, dpi))
                 yield as_read(pages[-1])
         except Exception as e:  # pdfium, Pillow and Tesseract raise their own kinds for a damaged page
-            print(f"vidiac-restore: {path}: page {number + 1}: cannot read it: {e}", file=sys.stderr)
-            failed += 1
+            failed(f"{path}: page {number + 1}: cannot read it: {e}")
+            errors += 1
         for missing in range(number + 1, n + 1):
             pages.append(Page(missing))
             yield ""
@@ -187,7 +207,7 @@ def run(args) -> int:
     def pieces():
         """The blocks or pages of every input, read as restoring needs them; a file that cannot be
         read is reported and left out, and the others go on."""
-        nonlocal failed, reader
+        nonlocal errors, reader
         for path, rel in files or [(None, None)]:  # no files: stdin
             kind = kind_of(path)
             if kind == "scan" and reader is None:  # no Tesseract is an error of the setup, not of a file
@@ -203,48 +223,50 @@ def run(args) -> int:
                     opened.append((rel, kind, len(doc.pages), doc))
                     yield from (as_read(page) for page in doc.pages)
                     continue
-                text = stdin_text if path is None else load(path)
+                text = stdin_text if path is None else read_text(path.read_bytes(), str(path), args.encoding, args.legacy)
             except (InputError, OcrDocError) as e:
-                print(f"vidiac-restore: {e}", file=sys.stderr)
-                failed += 1
+                failed(str(e))
+                errors += 1
                 continue
             opened.append((rel, kind, sum(1 for _ in blocks(text, BLOCK_CHARS)), None))  # counted, not held twice
             yield from blocks(text, BLOCK_CHARS)
 
-    with restorer:
-        reviewed = restorer.stream(pieces(), num_beams=args.beams, tone_style=args.tone_style, constraint=args.constraint)
-        progress = tqdm(total=len(files), desc="restoring", unit="file", disable=len(files) < 2)
-        for first in reviewed:
-            rel, kind, n, held = opened.popleft()
-            target = (None if not args.output else Path(args.output) / output_name(rel, kind, args.review)
-                      if folder_out else Path(args.output))
-            if target:
-                target.parent.mkdir(parents=True, exist_ok=True)
-            parts = itertools.chain([first], itertools.islice(reviewed, n - 1))
-            if kind != "text":
-                parts = tqdm(parts, total=n, desc=str(rel), unit="page", leave=False, disable=n < 2 or None)
-            texts, words = [], []
-            with open(target, "w", encoding="utf-8") if target else contextlib.nullcontext(sys.stdout) as sink:
-                for i, (out, records) in enumerate(parts):
-                    page = None if kind == "text" else held.popleft() if kind == "scan" else held.pages[i]
-                    if page is not None:
-                        fill(page, out)
-                        records = located(page, records)
-                        out = (PAGE_BREAK if i else "") + out
-                    if args.review:
-                        texts.append(out)
-                        words += records
-                    elif kind in ("text", "scan"):  # written as it comes: memory does not grow with the file
-                        sink.write(out)
-                if kind == "scan" and not args.review:
-                    sink.write("\n")
+    reviewed = restorer.stream(pieces(), num_beams=args.beams, tone_style=args.tone_style, constraint=args.constraint)
+    progress = tqdm(total=len(files), desc="restoring", unit="file", disable=len(files) < 2)
+    for first in reviewed:
+        rel, kind, n, held = opened.popleft()
+        target = (None if not args.output else Path(args.output) / output_name(rel, kind, args.review)
+                  if folder_out else Path(args.output))
+        if target:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target and target.with_name(target.name + PARTIAL)
+        parts = itertools.chain([first], itertools.islice(reviewed, n - 1))
+        if kind != "text":
+            parts = tqdm(parts, total=n, desc=str(rel), unit="page", leave=False, disable=n < 2 or None)
+        texts, words = [], []
+        with open(partial, "w", encoding="utf-8") if target else contextlib.nullcontext(sys.stdout) as sink:
+            for i, (out, records) in enumerate(parts):
+                page = None if kind == "text" else held.popleft() if kind == "scan" else held.pages[i]
+                if page is not None:
+                    fill(page, out)
+                    records = located(page, records)
+                    out = (PAGE_BREAK if i else "") + out
                 if args.review:
-                    sink.write(json.dumps({"text": "".join(texts), "words": words}, ensure_ascii=False, indent=1) + "\n")
-                elif kind == "markup":
-                    sink.write(held.tostring().decode("utf-8"))
-            progress.update()
-        progress.close()
-    return 2 if failed else 0
+                    texts.append(out)
+                    words += records
+                elif kind in ("text", "scan"):  # written as it comes: memory does not grow with the file
+                    sink.write(out)
+            if kind == "scan" and not args.review:
+                sink.write("\n")
+            if args.review:
+                sink.write(json.dumps({"text": "".join(texts), "words": words}, ensure_ascii=False, indent=1) + "\n")
+            elif kind == "markup":
+                sink.write(held.tostring().decode("utf-8"))
+        if target:
+            os.replace(partial, target)
+        progress.update()
+    progress.close()
+    return errors
 
 
 if __name__ == "__main__":
