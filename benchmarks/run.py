@@ -26,6 +26,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 from baselines import MostFrequent, Trigram  # noqa: E402
 from measure import SCANNED  # noqa: E402
+from serving import archive, service, table  # noqa: E402
 from sets import (BenchmarkError, BenchSet, cache_key, clean_documents, ladder_sets, synthetic_sets,  # noqa: E402
                   tesseract_sets, training_lines)
 
@@ -116,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline-lines", type=int,
                         help="build the baselines from the first N lines of each corpus (default: all)")
     parser.add_argument("--page-bytes", type=int, default=4096, help="size of the page timed alone")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent clients of the service")
     parser.add_argument("--threads", type=int, default=2,
                         help="threads per system; from 2, the model also runs in as many worker processes of one thread")
     parser.add_argument("--cache", default=str(HERE / "cache"), help="where sets and baselines are cached")
@@ -161,9 +163,15 @@ def run(args) -> None:
             for name in (s.name, s.name + SCANNED) if s.scanned and system == "model" else (s.name,):
                 scored[system][name]["left"] = left_as_input(r["outputs"][name], s.sources, s.targets)
                 scored[system][name]["changed"] = right_words_changed(r["outputs"][name], s.sources, s.targets)
+    # Pages of 4 documents each, of both corpora, for the service and the archive.
+    pages = [page_of(ds[i:i + 4], args.page_bytes) for ds in docs.values() for i in range(0, max(1, len(ds) - 3), 4)]
+    served = service(args.model, pages, args.clients, args.threads)
+    print(f"service: {served['service_chars_s']:,.0f} chars/s, p95 {served['p95']:.2f} s", flush=True)
+    archived = archive(args.model, pages, args.threads)
+    print(f"archive: --jobs {archived['jobs_s']:.1f} s, --ray {archived['ray_s']:.1f} s", flush=True)
     familiar = {name: trigram.seen_share(set_tone_style(d, "traditional") for d in ds) for name, ds in docs.items()}
-    Path(args.out).write_text(report(args, cfg, sets, ladder, docs, job["page"], results, scored, trigram, familiar),
-                              encoding="utf-8")
+    Path(args.out).write_text(report(args, cfg, sets, ladder, docs, job["page"], results, scored, trigram, familiar,
+                                     table(served, archived, args.page_bytes)), encoding="utf-8")
     print(f"wrote {args.out}")
 
 
@@ -234,7 +242,7 @@ def ladder_table(args, ladder: list[BenchSet], results, scored) -> list[str]:
 
 
 def report(args, cfg, sets: list[BenchSet], ladder: list[BenchSet], docs, page: str, results, scored, trigram,
-           familiar) -> str:
+           familiar, serving: list[str]) -> str:
     model = results["model"]
     scored_sets = [s for s in sets if s.sources and s not in ladder]
     out = [
@@ -303,6 +311,7 @@ def report(args, cfg, sets: list[BenchSet], ladder: list[BenchSet], docs, page: 
                    f"{r['page_s']:.4f} | {_ratio(r['page_s'], pyvi['page_s'])} | {mem:,.0f} | "
                    f"{_ratio(mem, pyvi_mem)} | {r['load_s']:.2f} | "
                    + ("-" if r["other_cores"] is None else f"{r['other_cores']:.1f}") + " |")
+    out += [""] + serving
     out += ["", "## Metrics", "",
             "All scores compare NFC text with tone placement folded (hoà = hòa).",
             "",

@@ -96,6 +96,9 @@ def test_benchmark_writes_every_set_system_and_measure(tiny_model, tmp_path):
     for system in SYSTEMS:
         chars_per_s, ratio, page_s = row("\n## s\n" + speed, "s", system)[1:4]
         assert float(chars_per_s.replace(",", "")) > 0 and float(page_s) >= 0
+    serving = results.split("\n## Serving and archives\n", 1)[1].split("\n## ", 1)[0]
+    assert re.search(r"\n\| vidiac-serve, 8 clients \| [\d,]+ \| [\d.]+ \| [\d.]+ \|", serving)
+    assert re.search(r"\n\| --ray --jobs 2 \| [\d.]+ \| [\d,]+ \|", serving) and "Same bytes written: yes" in serving
     # The report holds scores, never the documents' text (the news corpus is not ours to publish).
     assert not any(line in results for line in held_out)
 
