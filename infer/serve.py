@@ -6,7 +6,6 @@ restored together in its next batch, so that concurrent clients share the model'
 """
 import argparse
 import asyncio
-import functools
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -16,7 +15,7 @@ from typing import Literal
 
 from transformers.utils import logging as hf_logging
 
-from .cli import InputError, as_read, kind_of, read_text
+from .cli import BLOCK_CHARS, SUFFIXES, InputError, as_read, blocks, kind_of, read_text
 from .correction import Scanned
 from .decoding import WORD
 from .lexicon import MODES
@@ -29,6 +28,8 @@ PAGE = Path(__file__).with_name("review.html")
 MAX_BYTES = 10_000_000  # a request body: a 30-page scanned PDF, or 10 MB of text
 MAX_WAITING = 2_000_000  # characters queued for the model before new requests are told to come back
 ALTERNATIVES = 6  # forms offered for a word on the review page
+Constraint = Literal[(*MODES, "none")]
+ToneStyle = Literal[TONE_STYLES]
 
 
 class Busy(Exception):
@@ -63,9 +64,9 @@ class Batcher:
                 group = [j for j in jobs if j[0] == options]
                 texts = [p for j in group for p in j[1]]
                 constraint, tone_style = options
-                try:
-                    reviewed = await loop.run_in_executor(self.thread, functools.partial(
-                        self.restorer.review_batch, texts, constraint=constraint, tone_style=tone_style))
+                try:  # a long request is restored BATCH_CHARS at a time, as the CLI restores a file
+                    reviewed = await loop.run_in_executor(self.thread, lambda: list(self.restorer.stream(
+                        texts, constraint=constraint, tone_style=tone_style)))
                 except Exception as e:  # the model's failure is each request's 500, not the service's end
                     reviewed, error = None, e
                 start = 0
@@ -167,8 +168,8 @@ def create_app(restorer: Restorer, max_bytes: int = MAX_BYTES, max_waiting: int 
 
     class RestoreRequest(BaseModel):
         text: str = Field(description="the text to restore, lines and spacing kept")
-        constraint: Literal[*MODES, "none"] | None = Field(None, description="skeleton, ocr or none")
-        tone_style: Literal[*TONE_STYLES] | None = Field(None, description="traditional, modern or keep")
+        constraint: Constraint | None = Field(None, description="skeleton, ocr or none")
+        tone_style: ToneStyle | None = Field(None, description="traditional, modern or keep")
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError):
@@ -194,16 +195,17 @@ def create_app(restorer: Restorer, max_bytes: int = MAX_BYTES, max_waiting: int 
     @app.post("/restore")
     async def restore(request: RestoreRequest):
         """The text restored, and per word its input, output, confidence, flag and alternatives."""
-        reviewed = await batcher.review([request.text], request.constraint, request.tone_style)
+        reviewed = await batcher.review(list(blocks(request.text, BLOCK_CHARS)), request.constraint, request.tone_style)
         return document(reviewed, restorer)
 
     @app.post("/restore/file")
     async def restore_file(file: UploadFile = File(description="a .txt, page image, PDF, hOCR or ALTO file"),
-                           constraint: Literal[*MODES, "none"] | None = Form(None),
-                           tone_style: Literal[*TONE_STYLES] | None = Form(None)):
+                           constraint: Constraint | None = Form(None), tone_style: ToneStyle | None = Form(None)):
         """An uploaded file restored: its text and words as /restore gives them, a scan's words with
         their page and box, and an hOCR or ALTO file also as the restored `document`."""
         name = Path(file.filename or "upload.txt").name
+        if Path(name).suffix.lower() not in SUFFIXES:
+            raise HTTPException(415, f"{name}: vidiac reads {', '.join(SUFFIXES)} files")
         data = await file.read()
         if len(data) > max_bytes:
             raise HTTPException(413, f"{name}: {len(data):,} bytes; the limit is {max_bytes:,}")
@@ -226,7 +228,7 @@ def read_upload(name: str, data: bytes, kind: str, readers: dict, ocr_lang: str)
         doc = OcrDoc.parse(data, name)
         return [as_read(p) for p in doc.pages], doc.pages, doc
     if kind == "text":
-        return [read_text(data, name)], None, None
+        return list(blocks(read_text(data, name), BLOCK_CHARS)), None, None
     if ocr_lang not in readers:
         readers[ocr_lang] = Reader(ocr_lang)
     with tempfile.NamedTemporaryFile(suffix=Path(name).suffix) as f:  # pdfium and Pillow read files

@@ -83,6 +83,8 @@ def test_a_file_it_cannot_read_is_a_clear_error(server):
     assert r.status_code == 422 and "scan.pdf: cannot read it as a PDF" in r.json()["detail"]
     r = httpx.post(f"{server}/restore/file", files={"file": ("old.txt", b"\xff\xfe\x00bad")}, timeout=60)
     assert r.status_code == 422 and "old.txt: not valid utf-8 at byte 0" in r.json()["detail"]
+    r = httpx.post(f"{server}/restore/file", files={"file": ("letter.docx", b"PK\x03\x04")}, timeout=60)
+    assert r.status_code == 415 and "letter.docx: vidiac reads .txt, .png" in r.json()["detail"]
 
 
 def test_health_and_the_openapi_schema(server):
