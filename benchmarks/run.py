@@ -26,6 +26,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 from baselines import MostFrequent, Trigram  # noqa: E402
 from measure import SCANNED  # noqa: E402
+from generate import generate_scores, table as generate_table  # noqa: E402
 from serving import archive, service, table  # noqa: E402
 from sets import (BenchmarkError, BenchSet, cache_key, clean_documents, ladder_sets, synthetic_sets,  # noqa: E402
                   tesseract_sets, training_lines)
@@ -118,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="build the baselines from the first N lines of each corpus (default: all)")
     parser.add_argument("--page-bytes", type=int, default=4096, help="size of the page timed alone")
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients of the service")
+    parser.add_argument("--generate-docs", type=int, default=20,
+                        help="documents per stripped set restored by model.generate, alone and constrained")
     parser.add_argument("--threads", type=int, default=2,
                         help="threads per system; from 2, the model also runs in as many worker processes of one thread")
     parser.add_argument("--cache", default=str(HERE / "cache"), help="where sets and baselines are cached")
@@ -169,9 +172,12 @@ def run(args) -> None:
     print(f"service: {served['service_chars_s']:,.0f} chars/s, p95 {served['p95']:.2f} s", flush=True)
     archived = archive(args.model, pages, args.threads)
     print(f"archive: --jobs {archived['jobs_s']:.1f} s, --ray {archived['ray_s']:.1f} s", flush=True)
+    generated = generate_scores(args.model, [s for s in sets if s.name.endswith(", stripped")], args.generate_docs,
+                                args.threads)
     familiar = {name: trigram.seen_share(set_tone_style(d, "traditional") for d in ds) for name, ds in docs.items()}
     Path(args.out).write_text(report(args, cfg, sets, ladder, docs, job["page"], results, scored, trigram, familiar,
-                                     table(served, archived, args.page_bytes)), encoding="utf-8")
+                                     table(served, archived, args.page_bytes) + [""]
+                                     + generate_table(generated, args.generate_docs)), encoding="utf-8")
     print(f"wrote {args.out}")
 
 

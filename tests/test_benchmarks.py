@@ -99,6 +99,9 @@ def test_benchmark_writes_every_set_system_and_measure(tiny_model, tmp_path):
     serving = results.split("\n## Serving and archives\n", 1)[1].split("\n## ", 1)[0]
     assert re.search(r"\n\| vidiac-serve, 8 clients \| [\d,]+ \| [\d.]+ \| [\d.]+ \|", serving)
     assert re.search(r"\n\| --ray --jobs 2 \| [\d.]+ \| [\d,]+ \|", serving) and "Same bytes written: yes" in serving
+    generate = results.split("\n## The model through generate\n", 1)[1].split("\n## ", 1)[0]
+    assert re.search(r"\n\| generate \| legal, stripped \| news, stripped \| chars/s \|", generate)
+    assert re.search(r"\n\| constrained \| [\d.]+ \| [\d.]+ \| [\d,]+ \|", generate)
     # The report holds scores, never the documents' text (the news corpus is not ours to publish).
     assert not any(line in results for line in held_out)
 

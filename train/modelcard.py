@@ -62,6 +62,22 @@ A word whose best form the prior alone gives at least `infer.sure_prior` ({cfg.i
 without the model, which reads only the stretches around the other words ({cfg.infer.context_words} words each side).
 A word the lexicon does not know that can be no Vietnamese syllable nor a code in capitals stays as written.
 {channel}
+## With transformers
+
+The directory loads as any T5 does. Alone the model restores poorly: it is small, and
+vidiac's prior and corrector do most of the work. Constrained to the input's letters and
+the lexicon's forms, `generate` may pick a wrong mark but never writes a word the input
+does not allow (`benchmarks/RESULTS.md`, "The model through generate"):
+
+```python
+from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+from vidiac.infer import SkeletonConstraint
+tok, model = AutoTokenizer.from_pretrained(d), AutoModelForSeq2SeqLM.from_pretrained(d)
+batch = tok(texts, return_tensors="pt", padding=True)
+out = model.generate(**batch, logits_processor=[SkeletonConstraint.from_pretrained(d, texts)], max_new_tokens=1024)
+restored = tok.batch_decode(out, skip_special_tokens=True)
+```
+
 ## Limits
 
 Trained on legal text and news: it knows formal administrative Vietnamese best. It

@@ -35,3 +35,13 @@ def test_the_shipped_model_with_its_lexicon_writes_only_known_forms():
         for word in o.replace(".", "").split():
             forms = lexicon.forms.get(strip_diacritics(word).lower())
             assert not forms or word.lower() in forms, word
+
+
+@pytest.mark.parametrize("card", ["shipped", "trained"])
+def test_the_model_cards_code_runs_as_written(card, tiny_model):
+    d = DEFAULT_MODEL if card == "shipped" else tiny_model
+    readme = (d / "README.md").read_text(encoding="utf-8")
+    code = readme.split("## With transformers", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    scope = {"d": d, "texts": TEXTS}
+    exec(code, scope)
+    assert [strip_diacritics(r) for r in scope["restored"]] == TEXTS
