@@ -122,7 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--generate-docs", type=int, default=20,
                         help="documents per stripped set restored by model.generate, alone and constrained")
     parser.add_argument("--threads", type=int, default=2,
-                        help="threads per system; from 2, the model also runs in as many worker processes of one thread")
+                        help="threads per system; from 2, the model also runs in as many worker processes "
+                             "of one thread")
     parser.add_argument("--cache", default=str(HERE / "cache"), help="where sets and baselines are cached")
     parser.add_argument("--out", default=str(HERE / "RESULTS.md"))
     args = parser.parse_args(argv)
@@ -300,13 +301,15 @@ def report(args, cfg, sets: list[BenchSet], ladder: list[BenchSet], docs, page: 
     pyvi = results["pyvi"]
     speed = {system: chars / sum(r["seconds"][s.name] for s in scored_sets) for system, r in results.items()}
     out += ["", "## Speed and memory", "",
-            f"chars/s: the {chars:,} input characters of all sets but the ladder over the seconds spent restoring them "
+            f"chars/s: the {chars:,} input characters of all sets but the ladder over the seconds spent restoring "
+            "them "
             "(the model batches each set's documents; the baselines go one document at a time). "
             f"Page: median of 3 restorations of one page of stripped legal text ({len(page.encode()):,} bytes), "
             "after the sets. Memory: one fresh process per system; its peak resident memory while loading and "
             "running the system, above its size after the imports all systems share (torch, transformers: "
             f"{model['shared_mb']:,.0f} MB); with worker processes (`jobs`, one thread each, forked after loading), "
-            "plus the memory the workers hold alone at the end of the run. x pyvi: the system's figure over pyvi's. Other load: cores that other "
+            "plus the memory the workers hold alone at the end of the run. x pyvi: the system's figure over pyvi's. "
+            "Other load: cores that other "
             "processes kept busy, on average, while the system ran; above 0 the timings are slower than the hardware "
             "allows.", "",
             "| system | chars/s | x pyvi | page (s) | x pyvi | memory (MB) | x pyvi | load (s) | other load (cores) |",
@@ -321,7 +324,8 @@ def report(args, cfg, sets: list[BenchSet], ladder: list[BenchSet], docs, page: 
     out += ["", "## Metrics", "",
             "All scores compare NFC text with tone placement folded (hoà = hòa).",
             "",
-            "- word accuracy: 1 - word edit distance / reference words, case-sensitive; no case: the same, lowercased.",
+            "- word accuracy: 1 - word edit distance / reference words, case-sensitive; no case: the same, "
+            "lowercased.",
             "- CER: character edit distance / reference characters.",
             "- diacritic errors: of the letters that can carry a mark (vowels, d) and that the character alignment "
             "pairs with the same base letter, the share with wrong marks; case ignored.",

@@ -74,7 +74,8 @@ def service(model: str, pages: list[str], clients: int, threads: int) -> dict:
         cli = _cli(model, [str(Path(tmp) / "in"), "-o", str(Path(tmp) / "out")], env)
     chars = sum(map(len, pages))
     cuts = statistics.quantiles(latencies, n=20)
-    return {"clients": clients, "threads": threads, "requests": len(latencies), "chars": chars, "service_chars_s": chars / wall,
+    return {"clients": clients, "threads": threads, "requests": len(latencies), "chars": chars,
+            "service_chars_s": chars / wall,
             "p50": statistics.median(latencies), "p95": cuts[18], "cli_chars_s": chars / cli}
 
 
@@ -86,7 +87,8 @@ def archive(model: str, pages: list[str], jobs: int) -> dict:
         folder = Path(tmp)
         _write(pages, folder / "in")
         times = {"jobs": _cli(model, [str(folder / "in"), "-o", str(folder / "jobs"), "--jobs", str(jobs)], env),
-                 "ray": _cli(model, [str(folder / "in"), "-o", str(folder / "ray"), "--ray", "--jobs", str(jobs)], env)}
+                 "ray": _cli(model, [str(folder / "in"), "-o", str(folder / "ray"), "--ray", "--jobs", str(jobs)],
+                             env)}
         same = all((folder / "jobs" / p.relative_to(folder / "ray")).read_bytes() == p.read_bytes()
                    for p in (folder / "ray").rglob("*.txt"))
         same = same and len(list((folder / "ray").rglob("*.txt"))) == len(pages)

@@ -8,6 +8,7 @@ a note saying why, and the report lists it as skipped.
 import hashlib
 import json
 import random
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +26,10 @@ SYNTHETIC = [
     ("legal, synthetic OCR (eng)", "legal", "latin_ocr"),  # OCR without a Vietnamese model
     ("legal, synthetic OCR (vie)", "legal", "vietnamese_ocr"),
 ]
+# Single sentences, one a document, stripped: what users paste. Cut from the held-out documents.
+SENTENCE_SETS = [("legal sentences, stripped", "legal"), ("news sentences, stripped", "news")]
+SENTENCES = 300  # per corpus, spread over its documents
+SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 FIELDS = ("source", "target", "engine")  # of a vidiac-ocr-pairs record; others are ignored
 OCR_ENGINES = ("eng", "vie")  # Tesseract language models; a pairs file may hold others too
 MAX_PARAGRAPH = 3000  # characters; longer lines are tables or run-together text
@@ -112,7 +117,28 @@ def synthetic_sets(docs: dict[str, list[str]]) -> list[BenchSet]:
             continue
         pairs = [degrade(clean, random.Random(f"{name}/{i}")) for i, clean in enumerate(docs[corpus])]
         out.append(BenchSet(name, [s for s, _ in pairs], [t for _, t in pairs]))
+    strip = degradation("strip_all")
+    for name, corpus in SENTENCE_SETS:
+        pairs = [strip(clean, random.Random(f"{name}/{i}")) for i, clean in enumerate(sentences(docs[corpus]))]
+        out.append(BenchSet(name, [s for s, _ in pairs], [t for _, t in pairs]))
     return out
+
+
+def sentences(docs: list[str], count: int = SENTENCES) -> list[str]:
+    """Up to `count` sentences of three words or more, evenly spread over `docs`: a line cut
+    where a sentence ends and the next one starts with a capital."""
+    found = []
+    for line in (line for doc in docs for line in doc.split("\n")):
+        pieces = SENTENCE_END.split(line.strip())
+        merged = [pieces[0]]
+        for piece in pieces[1:]:
+            if piece[:1].isupper():
+                merged.append(piece)
+            else:
+                merged[-1] += " " + piece
+        found += [m for m in merged if len(m.split()) >= 3]
+    step = max(1, len(found) // count)
+    return found[::step][:count]
 
 
 def tesseract_sets(path: str | None, cfg: Config, split: str = "test") -> list[BenchSet]:

@@ -89,6 +89,9 @@ class NoiseConfig:
 class Corpus:
     path: str
     weight: float = 1.0
+    # How many times the lexicon counts each of its paragraphs' tokens, pairs and triples (its
+    # forms once), so that a corpus keeps its say beside a larger one (models/default: news 2).
+    lexicon_weight: int = 1
 
 
 @dataclass

@@ -49,7 +49,8 @@ WORD = re.compile(r"[^\W_]+")  # words: letters and digits (`năm 2024`)
 # past its first disagreement. On 20 dev documents per set, 16 to 96 restored all sets in 52-57 s.
 DRAFT_BYTES = 48
 # transformers 5.24 renamed `past_key_values` to `cache`, and warns at the old name.
-CACHE_ARG = "cache" if "cache" in inspect.signature(T5ForConditionalGeneration.forward).parameters else "past_key_values"
+CACHE_ARG = ("cache" if "cache" in inspect.signature(T5ForConditionalGeneration.forward).parameters
+             else "past_key_values")
 
 
 def left_as_written(token: str, lexicon: Lexicon) -> bool:
@@ -141,7 +142,8 @@ class Row:
         tables = dict(zip((w for w, *_ in looked_up), lexicon.tables([query for _, *query in looked_up])))
         for w, before, forms, after in reversed(steps):
             if forms:
-                raw = np.einsum("abc,bc->ab", tables[w], self._ahead[w + 1]) if after else np.ones((len(before), len(forms)))
+                raw = (np.einsum("abc,bc->ab", tables[w], self._ahead[w + 1]) if after
+                       else np.ones((len(before), len(forms))))
                 if self._written[w] is not None:
                     raw = raw * self._written[w]
                 self._ahead[w] = raw / (raw.sum() or 1.0)
@@ -163,7 +165,8 @@ class Row:
         return 0 < w < len(self.spans) and "\n" not in self.source[self.spans[w - 1][1]:self.spans[w][0]]
 
     def _before_keys(self, w: int) -> tuple[str | None, ...]:
-        """The forms the token before `w` may take, lowercase; (None,) where there is none or the lexicon does not know it."""
+        """The forms the token before `w` may take, lowercase; (None,) where there is none or the
+        lexicon does not know it."""
         return (self._linked(w) and self.keys[w - 1]) or (None,)
 
     def _restored(self, w: int, out: list[str]) -> str | None:
@@ -186,7 +189,8 @@ class Row:
                 b = ahead_keys.index(second if second in ahead_keys else None)
                 before, seconds = self._before_keys(w - 1), self.keys[w - 1]
                 if w - 1 in self._table and first in before and second in seconds:
-                    at = self._table[w - 1] + (before.index(first) * len(seconds) + seconds.index(second)) * len(self.keys[w])
+                    at = (self._table[w - 1]
+                          + (before.index(first) * len(seconds) + seconds.index(second)) * len(self.keys[w]))
                     follow = self._flat[at:at + len(self.keys[w])]
                 else:  # a token before it that the lexicon does not know, or the start of a line
                     follow, = self.lexicon.follow((first,), second, self.keys[w])
@@ -313,7 +317,8 @@ class Row:
                 out.append(next(c for c in self.options[k] if not head or c.encode().startswith(self.pending)))
             size += len(out[-1].encode())
         rest = "".join(out[len(self.out):]).encode()[len(self.pending):]
-        return [b + OFFSET for b in rest[:limit]] + ([EOS] if len(out) == len(self.source) and len(rest) <= limit else [])
+        return [b + OFFSET for b in rest[:limit]] + (
+            [EOS] if len(out) == len(self.source) and len(rest) <= limit else [])
 
     def word_confidence(self) -> list[float]:
         """Per space-separated word of the source, the lowest confidence of its characters."""

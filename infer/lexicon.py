@@ -24,10 +24,14 @@ import numpy as np
 from .confusions import LATIN_OCR
 from .vietnamese import BASE, strip_diacritics
 
-# The tokens, their counts, forms and pairs (2.6 MB shipped); the triples (14.7 MB): each file under 15 MB.
+# The tokens, their counts, forms and pairs; the triples, in shards where one file would pass
+# MAX_FILE_BYTES (lexicon-triples-00001-of-00002.npz), as the weights are.
 LEXICON_FILES = ("lexicon.npz", "lexicon-triples.npz")
+TRIPLE_SHARDS = "lexicon-triples-{:05d}-of-{:05d}.npz"
+MAX_FILE_BYTES = 15_000_000
 OLD_LEXICON_NAMES = ("lexicon.json.gz", "lexicon.json")  # as vidiac wrote them before the token n-grams
-TOKEN = re.compile(r"[^\W_]+|\S")  # what the n-grams count: words (letters and digits), and each other visible character
+# What the n-grams count: words (letters and digits), and each other visible character.
+TOKEN = re.compile(r"[^\W_]+|\S")
 MODES = ("skeleton", "ocr")
 NONE, UNKNOWN = -1, -2  # token ids of a missing token (before the first of a line) and of one never counted
 
@@ -65,7 +69,8 @@ class Lexicon:
         sightings; `ngrams`: pairs and triples of neighbouring tokens -> sightings. Tokens are
         lowercase, as counted."""
         counts, ngrams = counts or {}, ngrams or {}
-        vocab = list(dict.fromkeys([*counts, *(f for fs in forms.values() for f in fs), *(t for g in ngrams for t in g)]))
+        vocab = list(dict.fromkeys([*counts, *(f for fs in forms.values() for f in fs),
+                                    *(t for g in ngrams for t in g)]))
         ids, by_length = {t: i for i, t in enumerate(vocab)}, {2: {}, 3: {}}
         for gram, n in ngrams.items():
             key = 0
@@ -100,26 +105,47 @@ class Lexicon:
             return cls({})
         try:
             words = _read(paths[0], ("vocab", "counts", "pair_keys", "pair_counts", "forms"))
-            triples = _read(paths[1], ("keys", "counts"))
+            shards = [_read(path, ("keys", "counts")) for path in _triple_files(model_dir)]
+            triple_keys = np.concatenate([_unpacked(t["keys"], np.int64, delta=True) for t in shards]
+                                         or [np.zeros(0, np.int64)])
+            triple_counts = np.concatenate([_unpacked(t["counts"], np.uint32) for t in shards]
+                                           or [np.zeros(0, np.uint32)])
             vocab = words["vocab"].tobytes().decode("utf-8").split("\n") if words["vocab"].size else []
             counts = _unpacked(words["counts"], np.uint32)
-            if len(counts) != len(vocab) or (words["forms"].size and not 0 <= words["forms"].min() <= words["forms"].max() < len(vocab)):
-                raise ValueError(f"{paths[0]}: not a lexicon written by vidiac ({len(vocab)} tokens, {len(counts)} counts)")
+            forms = words["forms"]
+            if len(counts) != len(vocab) or (forms.size and not 0 <= forms.min() <= forms.max() < len(vocab)):
+                raise ValueError(f"{paths[0]}: not a lexicon written by vidiac ({len(vocab)} tokens, "
+                                 f"{len(counts)} counts)")
             lexicon = cls.__new__(cls)
             lexicon._setup(vocab, counts, _unpacked(words["pair_keys"], np.int64, delta=True),
-                           _unpacked(words["pair_counts"], np.uint32), _unpacked(triples["keys"], np.int64, delta=True),
-                           _unpacked(triples["counts"], np.uint32), _grouped([vocab[i] for i in words["forms"].tolist()]))
+                           _unpacked(words["pair_counts"], np.uint32), triple_keys, triple_counts,
+                           _grouped([vocab[i] for i in words["forms"].tolist()]))
         except (ValueError, UnicodeDecodeError) as e:
             raise ValueError(f"{e}; recount it: python -m vidiac.train.lexicon {model_dir}") from None
         return lexicon
 
-    def save(self, model_dir: str | Path) -> None:
-        words, triples = (Path(model_dir) / n for n in LEXICON_FILES)
-        np.savez_compressed(words, vocab=np.frombuffer("\n".join(self.vocab).encode("utf-8"), dtype=np.uint8),
+    def save(self, model_dir: str | Path, max_file_bytes: int = MAX_FILE_BYTES) -> None:
+        """Write the lexicon's files, the triples in shards of at most about `max_file_bytes`."""
+        model_dir = Path(model_dir)
+        np.savez_compressed(model_dir / LEXICON_FILES[0],
+                            vocab=np.frombuffer("\n".join(self.vocab).encode("utf-8"), dtype=np.uint8),
                             counts=_packed(self.counts), pair_keys=_packed(self.pair_keys, delta=True),
                             pair_counts=_packed(self.pair_counts),
                             forms=np.array([self.ids[f] for fs in self.forms.values() for f in fs], dtype=np.int64))
-        np.savez_compressed(triples, keys=_packed(self.triple_keys, delta=True), counts=_packed(self.triple_counts))
+        for old in _triple_files(model_dir):
+            old.unlink()
+        # Compressed sizes are known once written: the whole first, then shards of a size to fit.
+        whole = model_dir / LEXICON_FILES[1]
+        np.savez_compressed(whole, keys=_packed(self.triple_keys, delta=True), counts=_packed(self.triple_counts))
+        if whole.stat().st_size <= max_file_bytes:
+            return
+        n = -(-whole.stat().st_size * 11 // 10 // max_file_bytes)  # a tenth to spare: shards compress unevenly
+        whole.unlink()
+        bounds = np.linspace(0, len(self.triple_keys), n + 1).astype(int)
+        for i, (a, b) in enumerate(zip(bounds, bounds[1:]), 1):  # each shard delta-coded from 0, read alone
+            np.savez_compressed(model_dir / TRIPLE_SHARDS.format(i, n),
+                                keys=_packed(self.triple_keys[a:b], delta=True),
+                                counts=_packed(self.triple_counts[a:b]))
 
     def count(self, *tokens: str) -> int:
         """Sightings of one token, a pair or a triple (lowercase)."""
@@ -147,7 +173,8 @@ class Lexicon:
     def candidates(self, word: str, mode: str) -> tuple[str, ...]:
         """The forms `word` may be restored to, in the input's case, most frequent first."""
         opts = [options(c, mode) for c in word]
-        keys = itertools.islice(itertools.product(*(dict.fromkeys(strip_diacritics(o).lower() for o in op) for op in opts)), 64)
+        letters = (dict.fromkeys(strip_diacritics(o).lower() for o in op) for op in opts)
+        keys = itertools.islice(itertools.product(*letters), 64)
         found = []
         for key in keys:
             for form in self.forms.get("".join(key), ()):
@@ -251,6 +278,20 @@ def _read(path: Path, names: tuple[str, ...]) -> dict[str, np.ndarray]:
             return {n: arrays[n] for n in names}
     except (OSError, KeyError, ValueError, zipfile.BadZipFile, EOFError) as e:
         raise ValueError(f"{path}: not a lexicon written by vidiac ({e})") from None
+
+
+def _triple_files(model_dir: Path) -> list[Path]:
+    """The triples' file, or its shards in order; an error where shards are missing."""
+    if (model_dir / LEXICON_FILES[1]).is_file():
+        return [model_dir / LEXICON_FILES[1]]
+    shards = sorted(model_dir.glob("lexicon-triples-*-of-*.npz"))
+    if shards:
+        n = int(shards[0].stem.rsplit("-", 1)[1])
+        expected = [model_dir / TRIPLE_SHARDS.format(i, n) for i in range(1, n + 1)]
+        if shards != expected:
+            raise ValueError(f"{model_dir}: lexicon triples shards {', '.join(p.name for p in shards)}; "
+                             f"expected {n} of them")
+    return shards
 
 
 def _grouped(forms: list[str]) -> dict[str, list[str]]:

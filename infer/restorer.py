@@ -134,7 +134,8 @@ class Restorer:
         self.close()
 
     @classmethod
-    def from_pretrained(cls, path: str | Path | None = None, device: str = "cpu", jobs: int = 1, **infer) -> "Restorer":
+    def from_pretrained(cls, path: str | Path | None = None, device: str = "cpu", jobs: int = 1,
+                        **infer) -> "Restorer":
         """The model directory's restorer, restoring in `jobs` processes; keyword arguments
         override its `infer` settings."""
         path = check_model_dir(path or default_model_dir())
@@ -157,7 +158,8 @@ class Restorer:
             corrector = Corrector.load(path, lexicon, config.infer.ocr_severity, config.infer.sure_correction)
         except ValueError as e:
             raise ModelDirError(str(e)) from None
-        return cls(model.to(device), config, lexicon, corrector, jobs, functools.partial(cls.from_pretrained, path, device, **infer))
+        return cls(model.to(device), config, lexicon, corrector, jobs,
+                   functools.partial(cls.from_pretrained, path, device, **infer))
 
     def restore(self, text: str, **options) -> str:
         return self.restore_many([text], **options)[0]
@@ -229,7 +231,8 @@ class Restorer:
             for k, (src, new, c) in enumerate(zip(words, aligned, conf)):
                 fell_back = constraint == "none" and src == new and src not in out.split()
                 corrected = given[d][start + k] != src
-                unknown = constraint == "skeleton" and any(left_as_written(t, self.lexicon) for t in TOKEN.findall(src))
+                unknown = constraint == "skeleton" and any(left_as_written(t, self.lexicon)
+                                                           for t in TOKEN.findall(src))
                 records[d][start + k] = {"input": given[d][start + k], "output": set_tone_style(new, style),
                                          "confidence": None if unknown else c,
                                          "flag": "kept input" if fell_back else "corrected" if corrected
@@ -296,7 +299,8 @@ class Restorer:
         if mode not in MODES:
             raise ValueError(f"constraint must be one of {MODES} or 'none', not {mode!r}")
         cfg = self.config.infer
-        rows = [Row(s, self.lexicon, mode, cfg.prior_weight, doubt=d) for s, d in zip(sources, doubts or [(1.0, 1.0)] * len(sources))]
+        rows = [Row(s, self.lexicon, mode, cfg.prior_weight, doubt=d)
+                for s, d in zip(sources, doubts or [(1.0, 1.0)] * len(sources))]
         parts = [(row, start + a, Row(row.source[start + a:start + b], self.lexicon, mode, cfg.prior_weight,
                                       {k - a: f for k, f in known.items() if a <= k < b}, row.doubt))
                  for row in rows for start, end, known in row.settle(cfg.sure_prior, cfg.context_words)

@@ -1,8 +1,8 @@
 """vidiac-serve: the restorer over HTTP (FastAPI on uvicorn), and a review page for clerks at /.
 
-One thread owns the model. Requests that arrive while it is busy wait in a queue and are
-restored together in its next batch, so that concurrent clients share the model's batches
-(as the CLI's documents do) and none waits behind another's whole queue of batches.
+One thread owns the model. Requests that arrive while it is busy wait in a queue, and its
+next batch takes all of them (up to restorer.BATCH_CHARS), so that concurrent clients share
+the model's batches as the documents of one CLI run do.
 """
 import argparse
 import asyncio
@@ -195,7 +195,8 @@ def create_app(restorer: Restorer, max_bytes: int = MAX_BYTES, max_waiting: int 
     @app.post("/restore")
     async def restore(request: RestoreRequest):
         """The text restored, and per word its input, output, confidence, flag and alternatives."""
-        reviewed = await batcher.review(list(blocks(request.text, BLOCK_CHARS)), request.constraint, request.tone_style)
+        pieces = list(blocks(request.text, BLOCK_CHARS))
+        reviewed = await batcher.review(pieces, request.constraint, request.tone_style)
         return document(reviewed, restorer)
 
     @app.post("/restore/file")
@@ -245,9 +246,11 @@ def read_upload(name: str, data: bytes, kind: str, readers: dict, ocr_lang: str)
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="vidiac-serve", description=__doc__.split("\n")[0])
     parser.add_argument("-m", "--model", metavar="MODEL_DIR", help=f"model directory (default: {default_model_dir()})")
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default: 127.0.0.1, this machine only)")
     parser.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
-    parser.add_argument("--max-bytes", type=int, default=MAX_BYTES, help=f"largest request body (default: {MAX_BYTES:,})")
+    parser.add_argument("--max-bytes", type=int, default=MAX_BYTES,
+                        help=f"largest request body (default: {MAX_BYTES:,})")
     parser.add_argument("--max-waiting", type=int, default=MAX_WAITING,
                         help=f"characters queued for the model before requests get 503 (default: {MAX_WAITING:,})")
     parser.add_argument("--ocr-lang", default="vie", help="Tesseract's language for uploaded scans (default: vie)")

@@ -55,7 +55,7 @@ Dev segments degraded with the training noise mix, {t.eval_samples} at most; fre
 
 ## Decoding lexicon
 
-`lexicon.npz` and `lexicon-triples.npz` hold {lexicon} of {lexicon_source}.
+`lexicon.npz` and `lexicon-triples.npz` (in shards over 15 MB) hold {lexicon} of {lexicon_source}.
 Constrained decoding restores a known word only to one of its forms, and adds the token-trigram
 prior to the model's scores with weight `infer.prior_weight` ({cfg.infer.prior_weight:g}; 0 is the model alone).
 A word whose best form the prior alone gives at least `infer.sure_prior` ({cfg.infer.sure_prior:g}) takes it

@@ -2,6 +2,8 @@
 from tests.conftest import FIXTURE
 from vidiac.infer.cli import main
 
+RAY = ["--ray", "--jobs", "2"]  # a local Ray with 2 workers
+
 
 def archive(root):
     lines = [line for line in FIXTURE.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -20,7 +22,7 @@ def test_ray_writes_the_clis_files_reports_a_bad_one_and_resumes(tiny_model, tmp
     archive(tmp_path / "in")
     assert main(["-m", str(tiny_model), str(tmp_path / "in"), "-o", str(tmp_path / "cli")]) == 2
     capsys.readouterr()
-    assert main(["-m", str(tiny_model), str(tmp_path / "in"), "-o", str(tmp_path / "ray"), "--ray", "--jobs", "2"]) == 2
+    assert main(["-m", str(tiny_model), str(tmp_path / "in"), "-o", str(tmp_path / "ray"), *RAY]) == 2
     err = capsys.readouterr().err
     assert "broken.txt: not valid utf-8 at byte 0" in err
     written = tree(tmp_path / "ray")
@@ -28,7 +30,7 @@ def test_ray_writes_the_clis_files_reports_a_bad_one_and_resumes(tiny_model, tmp
 
     (tmp_path / "ray" / "in" / "sub" / "doc03.txt").unlink()
     kept = (tmp_path / "ray" / "in" / "doc01.txt").stat().st_mtime_ns
-    assert main(["-m", str(tiny_model), str(tmp_path / "in"), "-o", str(tmp_path / "ray"), "--ray", "--jobs", "2"]) == 2
+    assert main(["-m", str(tiny_model), str(tmp_path / "in"), "-o", str(tmp_path / "ray"), *RAY]) == 2
     assert "29 of 31 files already written, skipped" in capsys.readouterr().err
     assert tree(tmp_path / "ray") == written and (tmp_path / "ray" / "in" / "doc01.txt").stat().st_mtime_ns == kept
 

@@ -54,7 +54,8 @@ def test_restore_check_a_word_change_it_and_download(browser_page, tmp_path):
 
 def test_a_service_error_is_shown_not_swallowed(browser_page):
     page = browser_page
-    page.set_input_files("#file", files=[{"name": "scan.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 no"}])
+    page.set_input_files("#file", files=[{"name": "scan.pdf", "mimeType": "application/pdf",
+                                          "buffer": b"%PDF-1.4 no"}])
     page.click("#restore")
     expect(page.locator("#status")).to_contain_text("scan.pdf: cannot read it as a PDF")
     expect(page.locator("#status")).to_have_class("error")

@@ -1,4 +1,5 @@
 import json
+import random
 import shutil
 
 import pytest
@@ -47,6 +48,28 @@ def test_tokens_and_neighbouring_pairs_and_triples_are_counted_and_saved(tmp_pat
                          (again.pair_counts, lexicon.pair_counts), (again.triple_keys, lexicon.triple_keys),
                          (again.triple_counts, lexicon.triple_counts)]:
         assert ours.dtype == theirs.dtype and ours.tolist() == theirs.tolist()
+
+
+def test_triples_over_the_file_limit_are_sharded_and_read_back(tmp_path):
+    rng = random.Random(0)
+    words = [f"t{i}" for i in range(400)]
+    lexicon = build_lexicon([" ".join(rng.choice(words) for _ in range(30)) for _ in range(300)], min_ngram=1)
+    lexicon.save(tmp_path, max_file_bytes=5_000)
+    shards = sorted(p.name for p in tmp_path.glob("lexicon-triples*"))
+    assert len(shards) > 1 and shards[0] == f"lexicon-triples-00001-of-{len(shards):05d}.npz"
+    assert all(p.stat().st_size <= 5_000 for p in tmp_path.glob("lexicon-triples*"))
+    again = Lexicon.load(tmp_path)
+    assert again.triple_keys.tolist() == lexicon.triple_keys.tolist()
+    assert again.triple_counts.tolist() == lexicon.triple_counts.tolist()
+    assert again.count(*lexicon.vocab[:1]) == lexicon.count(*lexicon.vocab[:1])
+    lexicon.save(tmp_path)  # under the limit: one file again, no shard left behind
+    assert sorted(p.name for p in tmp_path.glob("lexicon-triples*")) == ["lexicon-triples.npz"]
+    big = tmp_path / "big"
+    big.mkdir()
+    lexicon.save(big, max_file_bytes=5_000)
+    (big / shards[-1]).unlink()
+    with pytest.raises(ValueError, match="expected"):
+        Lexicon.load(big)
 
 
 def test_an_empty_lexicon_saves_and_loads(tmp_path):
@@ -107,3 +130,9 @@ def test_gazetteer_names_are_counted_in_the_phrases_documents_write_them_in(tmp_
     assert len(old) == len(set(old)) and "" not in old  # each phrase once; a missing unit is skipped
     lexicon = build_lexicon(lines, min_count=1)
     assert lexicon.forms["bich"] == ["bích"] and lexicon.count("ba", "bích") == 5
+
+
+def test_a_weighted_text_counts_its_ngrams_that_many_times_but_its_forms_once():
+    lexicon = build_lexicon([("quản lý nhà nước", 3), "quản lý", ("quôc", 2)])
+    assert lexicon.count("quản", "lý") == 4 and lexicon.count("quản", "lý", "nhà") == 3 and lexicon.count("quản") == 4
+    assert "quôc" not in lexicon.forms.get("quoc", [])  # seen once, however much it weighs
