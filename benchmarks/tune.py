@@ -28,8 +28,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--legal", default=str(HERE.parent.parent / "shared/corpus/legal.txt.xz"))
     parser.add_argument("--news", default=str(HERE.parent.parent / "shared/corpus/news.txt.xz"))
     parser.add_argument("--docs", type=int, default=20, help="dev documents of 1-2 KB per corpus")
-    parser.add_argument("--ocr-pairs", help="JSONL of Tesseract pairs of dev paragraphs (vidiac-ocr-pairs build --split dev)")
-    parser.add_argument("--ladder", help="JSONL of scan-quality ladder pages of dev paragraphs (vidiac-ladder build --split dev)")
+    parser.add_argument("--ocr-pairs",
+                        help="JSONL of Tesseract pairs of dev paragraphs (vidiac-ocr-pairs build --split dev)")
+    parser.add_argument("--ladder",
+                        help="JSONL of scan-quality ladder pages of dev paragraphs (vidiac-ladder build --split dev)")
     parser.add_argument("--only", help="restore only the sets whose name holds this text")
     parser.add_argument("--scanned", action="store_true",
                         help="restore the ladder's pages with what the engine knew of each character, as from images")

@@ -117,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-m", "--model", metavar="MODEL_DIR", help=f"model directory (default: {default_model_dir()})")
     parser.add_argument("--beams", type=int, help="beam search width (default: the model's config, greedy)")
     parser.add_argument("--tone-style", choices=TONE_STYLES,
-                        help="tone mark placement: traditional (hòa, thủy), modern (hoà, thuỷ), keep (as the model wrote)")
+                        help="tone mark placement: traditional (hòa, thủy), modern (hoà, thuỷ), "
+                             "keep (as the model wrote)")
     parser.add_argument("--encoding", default="utf-8", help="encoding of the inputs (default: utf-8)")
     parser.add_argument("--legacy", choices=("auto", *LEGACY_ENCODINGS, "none"), default="auto",
                         help="TCVN3 (.VnTime), VNI or VIQR input is converted to Unicode first; "
@@ -167,7 +168,8 @@ def run(args) -> int:
         from .archive import restore_archive  # Ray only where it is asked for
         return restore_archive(files, args)
     stdin_text = None if files else read_text(sys.stdin.buffer.read(), "stdin", args.encoding, args.legacy)
-    restorer = Restorer.from_pretrained(args.model, jobs=args.jobs, **({"ocr_severity": 0.0} if args.keep_letters else {}))
+    restorer = Restorer.from_pretrained(args.model, jobs=args.jobs,
+                                        **({"ocr_severity": 0.0} if args.keep_letters else {}))
     if (args.beams or 1) > 1 and (args.constraint or restorer.config.infer.constraint) != "none":
         raise InputError("--beams needs --constraint none: constrained decoding is greedy")
     with restorer:
@@ -223,7 +225,8 @@ def restore_files(restorer: Restorer, files: list[tuple[Path, Path]], args, fold
                     opened.append((rel, kind, len(doc.pages), doc))
                     yield from (as_read(page) for page in doc.pages)
                     continue
-                text = stdin_text if path is None else read_text(path.read_bytes(), str(path), args.encoding, args.legacy)
+                text = stdin_text if path is None else read_text(path.read_bytes(), str(path), args.encoding,
+                                                                 args.legacy)
             except (InputError, OcrDocError) as e:
                 failed(str(e))
                 errors += 1

@@ -80,7 +80,8 @@ class NoiseConfig:
         if not any(getattr(self, w) > 0 for w in self.WEIGHTS):
             raise ConfigError(f"noise: at least one degradation needs a positive weight ({', '.join(self.WEIGHTS)})")
         if self.fitted_ocr and not self.fitted_ocr_models:
-            raise ConfigError("noise.fitted_ocr: needs noise.fitted_ocr_models, the files `vidiac-ocr-pairs fit` wrote")
+            raise ConfigError("noise.fitted_ocr: needs noise.fitted_ocr_models, "
+                              "the files `vidiac-ocr-pairs fit` wrote")
         if self.ocr_pairs and not self.ocr_pairs_files:
             raise ConfigError("noise.ocr_pairs: needs noise.ocr_pairs_files, the files `vidiac-ocr-pairs build` wrote")
 
@@ -135,7 +136,8 @@ class TrainConfig:
 
     def __post_init__(self):
         if self.lr_scheduler not in self.SCHEDULES:
-            raise ConfigError(f"train.lr_scheduler: expected one of {', '.join(self.SCHEDULES)}, got {self.lr_scheduler!r}")
+            raise ConfigError(f"train.lr_scheduler: expected one of {', '.join(self.SCHEDULES)}, "
+                              f"got {self.lr_scheduler!r}")
 
 
 @dataclass
@@ -174,9 +176,11 @@ class InferConfig:
     def __post_init__(self):
         for name in ("sure_prior", "sure_correction"):
             if not 0 < getattr(self, name) <= 1:
-                raise ConfigError(f"infer.{name}: expected a probability above 0 and at most 1, got {getattr(self, name)!r}")
+                raise ConfigError(f"infer.{name}: expected a probability above 0 and at most 1, "
+                                  f"got {getattr(self, name)!r}")
         if self.prior_bytes < self.chunk_bytes:
-            raise ConfigError(f"infer.prior_bytes: expected at least infer.chunk_bytes ({self.chunk_bytes}), got {self.prior_bytes!r}")
+            raise ConfigError(f"infer.prior_bytes: expected at least infer.chunk_bytes ({self.chunk_bytes}), "
+                              f"got {self.prior_bytes!r}")
         if self.mark_doubt < 0:
             raise ConfigError(f"infer.mark_doubt: expected 0 or more, got {self.mark_doubt!r}")
         if not 0 <= self.scanned_correction <= 1:
@@ -184,7 +188,8 @@ class InferConfig:
         if self.ocr_severity < 0:
             raise ConfigError(f"infer.ocr_severity: expected 0 or more, got {self.ocr_severity!r}")
         if self.context_words < 2:
-            raise ConfigError(f"infer.context_words: expected 2 or more (the word trigram's reach), got {self.context_words!r}")
+            raise ConfigError("infer.context_words: expected 2 or more (the word trigram's reach), "
+                              f"got {self.context_words!r}")
 
 
 @dataclass

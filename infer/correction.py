@@ -151,7 +151,8 @@ class Corrector:
         return out
 
     @functools.lru_cache(maxsize=1 << 16)  # text repeats its words
-    def candidates(self, token: str, evidence: tuple | None = None) -> tuple[tuple[str, ...], tuple[float, ...], tuple[int, ...]]:
+    def candidates(self, token: str,
+                   evidence: tuple | None = None) -> tuple[tuple[str, ...], tuple[float, ...], tuple[int, ...]]:
         """The forms the lexicon knows that the engine may have read as `token` (lowercase), their
         channel weights and their misread characters: the token's own forms (weight 1, none
         misread), then the likeliest corrections. `evidence`: per character of the token, what the
@@ -201,16 +202,20 @@ class Corrector:
                      for n in range(min(MAX_READING, len(token) - j) + 1) if token[j:j + n] in self.misread]
                     + ([(1, {}, dict(evidence[j][1]))] if evidence and j < len(token) and evidence[j][1] else [])
                     for j in range(len(token) + 1)]
-        scored = {f: self._reading(f, skeleton, readings) for letters in likely[:MAX_CORRECTIONS] for f in self.lexicon.forms[letters]}
+        scored = {f: self._reading(f, skeleton, readings)
+                  for letters in likely[:MAX_CORRECTIONS] for f in self.lexicon.forms[letters]}
         if token in STOPS:  # a stop misread as another: `.` for `,`, `:` for `;`
-            scored.update((c, (w, 1)) for c, w in self.misread.get(token, {}).items() if c in STOPS and c in self.lexicon.ids)
-        others = sorted((f for f in scored if scored[f][0] >= MIN_WEIGHT), key=lambda f: -scored[f][0] * self.lexicon.count(f))
+            scored.update((c, (w, 1)) for c, w in self.misread.get(token, {}).items()
+                          if c in STOPS and c in self.lexicon.ids)
+        others = sorted((f for f in scored if scored[f][0] >= MIN_WEIGHT),
+                        key=lambda f: -scored[f][0] * self.lexicon.count(f))
         others = others[:MAX_CORRECTIONS]
         return (tuple(own + others), (1.0,) * len(own) + tuple(scored[f][0] for f in others),
                 (0,) * len(own) + tuple(scored[f][1] for f in others))
 
     @staticmethod
-    def _reading(form: str, skeleton: str, readings: list[list[tuple[int, dict[str, float], dict[str, float]]]]) -> tuple[float, int]:
+    def _reading(form: str, skeleton: str,
+                 readings: list[list[tuple[int, dict[str, float], dict[str, float]]]]) -> tuple[float, int]:
         """The channel weight of the likeliest way the engine read `form` as the token of `skeleton`
         (its letters without marks), and its misread characters; `readings`: at each position of
         the token, the misreadings that start there, by their length, with their weights by clean
@@ -221,7 +226,8 @@ class Corrector:
             for j, (weight, errors) in sorted(read.items()):
                 steps = [(1, 1.0, 0)] if j < len(skeleton) and skeleton[j] == bare else []
                 if errors < MAX_ERRORS:
-                    steps += [(n, w, 1) for n, cleans, letters in readings[j] if (w := cleans.get(clean) or letters.get(bare))]
+                    steps += [(n, w, 1) for n, cleans, letters in readings[j]
+                              if (w := cleans.get(clean) or letters.get(bare))]
                 for n, w, miss in steps:
                     if weight * w > after.get(j + n, (0.0,))[0]:
                         after[j + n] = weight * w, errors + miss
@@ -254,10 +260,12 @@ class Corrector:
         if not changed:  # at factor 0 no misreading is left
             return words
         out = list(words)
-        for (i, m), fs, p in reversed(list(zip(tokens, forms, self._posterior(forms, weights)))):  # right to left: offsets hold
+        # right to left: offsets hold
+        for (i, m), fs, p in reversed(list(zip(tokens, forms, self._posterior(forms, weights)))):
             best = int(p.argmax())
             form = fs[best]
-            if form is not None and p[best] >= self.sure and (strip_diacritics(form) != strip_diacritics(m.group().lower())
+            if form is not None and p[best] >= self.sure and (strip_diacritics(form)
+                                                              != strip_diacritics(m.group().lower())
                                                               or _miscased(m.group(), lowercase)):
                 out[i] = out[i][:m.start()] + _cased(form, m.group(), lowercase) + out[i][m.end():]
         return out

@@ -95,7 +95,8 @@ class OcrDoc:
         kind = "alto" if _local(root) == "alto" else "hocr"
         doc = cls(etree.ElementTree(root), kind)
         if not doc.pages:
-            raise OcrDocError(f"{name}: no page in it ({'no <Page>' if kind == 'alto' else 'no element of class ocr_page'})")
+            raise OcrDocError(f"{name}: no page in it "
+                              f"({'no <Page>' if kind == 'alto' else 'no element of class ocr_page'})")
         return doc
 
     def _hocr_pages(self) -> list[Page]:

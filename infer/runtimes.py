@@ -2,7 +2,8 @@
 
 A backend's `generate(texts)` takes chunk texts and returns the model's output for each,
 as `Restorer.generate` (free generation, constraint "none") does with PyTorch, so the same
-chunking and reassembly run around it. Chunks are batched and given an output budget by the same functions as `Restorer.generate`, so an
+chunking and reassembly run around it. Chunks are batched and given an output budget by the
+same functions as `Restorer.generate`, so an
 unquantized export gives PyTorch's greedy output. The runtimes are imported only here,
 when an export is loaded.
 """

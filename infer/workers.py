@@ -34,7 +34,8 @@ class Workers:
     def __init__(self, restorer, jobs: int, loader: Callable | None):
         """`jobs` processes restoring with `restorer`; `loader` loads it again where there is no fork."""
         if not FORK and loader is None:
-            raise ValueError("worker processes need a restorer loaded with Restorer.from_pretrained where there is no fork")
+            raise ValueError("worker processes need a restorer loaded with Restorer.from_pretrained "
+                             "where there is no fork")
         context = multiprocessing.get_context("fork" if FORK else "spawn")
         self.jobs = jobs
         self.pool = context.Pool(jobs, _start, (restorer if FORK else loader,))

@@ -88,7 +88,8 @@ def test_benchmark_writes_every_set_system_and_measure(tiny_model, tmp_path):
     clean, fax = (row("\n## s\n" + "\n".join(ladder_rows), "s", level) for level in ("1: clean", "2: fax"))
     assert clean[1] == "vie" and float(clean[2]) == 0.0 and float(clean[3]) == 1.0  # input CER 0, identity 1
     assert fax[1] == "eng" and float(fax[2]) > 0.0 and len(fax) == len(clean) == 3 + len(SYSTEMS) + 2
-    assert re.fullmatch(r"[\d,]+ of [\d,]+", clean[-1]) and clean[-1].endswith(f" of {sum(map(len, map(str.split, held_out))):,}")
+    assert (re.fullmatch(r"[\d,]+ of [\d,]+", clean[-1])
+            and clean[-1].endswith(f" of {sum(map(len, map(str.split, held_out))):,}"))
     assert "## ladder" not in results  # no section per ladder set: the table is the ladder's report
 
     speed = results.split("## Speed and memory", 1)[1]
@@ -100,8 +101,9 @@ def test_benchmark_writes_every_set_system_and_measure(tiny_model, tmp_path):
     assert re.search(r"\n\| vidiac-serve, 8 clients \| [\d,]+ \| [\d.]+ \| [\d.]+ \|", serving)
     assert re.search(r"\n\| --ray --jobs 2 \| [\d.]+ \| [\d,]+ \|", serving) and "Same bytes written: yes" in serving
     generate = results.split("\n## The model through generate\n", 1)[1].split("\n## ", 1)[0]
-    assert re.search(r"\n\| generate \| legal, stripped \| news, stripped \| chars/s \|", generate)
-    assert re.search(r"\n\| constrained \| [\d.]+ \| [\d.]+ \| [\d,]+ \|", generate)
+    assert re.search(r"\n\| generate \| legal, stripped \| news, stripped \| legal sentences, stripped \| "
+                     r"news sentences, stripped \| chars/s \|", generate)
+    assert re.search(r"\n\| constrained( \| [\d.]+){4} \| [\d,]+ \|", generate)
     # The report holds scores, never the documents' text (the news corpus is not ours to publish).
     assert not any(line in results for line in held_out)
 
@@ -136,9 +138,13 @@ def test_without_ocr_pairs_the_tesseract_sets_are_listed_as_skipped():
 def test_a_degradation_noise_py_lacks_skips_its_set_with_a_note(monkeypatch):
     sets = _sets_module()
     monkeypatch.setattr(sets, "SYNTHETIC", [("legal, stripped", "legal", "strip_all"), ("later", "legal", "not_yet")])
-    built = sets.synthetic_sets({"legal": ["Đảng ủy xã Hòa Bình"]})
-    assert built[0].sources == ["Dang uy xa Hoa Binh"] and built[0].targets == ["Đảng ủy xã Hòa Bình"]
+    monkeypatch.setattr(sets, "SENTENCE_SETS", [("legal sentences, stripped", "legal")])
+    built = sets.synthetic_sets({"legal": ["Đảng ủy xã Hòa Bình. Điều 5 quy định rõ.\nHọp ngày 5."]})
+    assert built[0].sources == ["Dang uy xa Hoa Binh. Dieu 5 quy dinh ro.\nHop ngay 5."]
     assert built[1].sources == [] and "no degradation 'not_yet'" in built[1].note
+    # Single sentences of three words or more, one a document.
+    assert built[2].sources == ["Dang uy xa Hoa Binh.", "Dieu 5 quy dinh ro.", "Hop ngay 5."]
+    assert built[2].targets == ["Đảng ủy xã Hòa Bình.", "Điều 5 quy định rõ.", "Họp ngày 5."]
 
 
 def test_tesseract_sets_keep_the_records_of_the_asked_split(tmp_path):

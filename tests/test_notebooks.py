@@ -18,7 +18,8 @@ def test_error_analysis_notebook_runs_and_draws_its_plots(tiny_model, tmp_path, 
     # torch's idle threads spin, which on cores shared with other work costs far more than it saves.
     lines = corpus.read_text(encoding="utf-8").splitlines()
     ladder = tmp_path / "ladder.jsonl"  # a page of two levels and both engines, as vidiac-ladder writes them
-    ladder.write_text("".join(json.dumps({"source": strip_diacritics("\n".join(lines[:3])) if engine == "eng" else lines[0],
+    ladder.write_text("".join(json.dumps({"source": strip_diacritics("\n".join(lines[:3]))
+                                                    if engine == "eng" else lines[0],
                                           "target": "\n".join(lines[:3]) if engine == "eng" else lines[0],
                                           "engine": engine, "level": level, "level_name": name, "split": "test"},
                                          ensure_ascii=False) + "\n"

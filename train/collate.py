@@ -52,7 +52,8 @@ class DegradingCollator:
                 source, target = self.pair(row["text"], rng)
             sources.append(source)
             targets.append(target)
-        shape = dict(max_length=self.max_bytes, truncation=True, padding=True, pad_to_multiple_of=self.pad_to_multiple_of)
+        shape = dict(max_length=self.max_bytes, truncation=True, padding=True,
+                     pad_to_multiple_of=self.pad_to_multiple_of)
         batch = self.tokenizer(sources, **shape, return_tensors="pt")
         labels = self.tokenizer(text_target=targets, **shape, return_tensors="pt")["input_ids"]
         labels[labels == self.tokenizer.pad_token_id] = -100

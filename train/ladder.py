@@ -100,7 +100,8 @@ def plan(lines: list[bytes], pages: int, split: str, per_mille: tuple[int, int],
         day, month, year = rng.randint(1, 28), rng.randint(1, 12), rng.randint(2019, 2026)
         rows = [("header", [("bold", "left", f"UBND {province.upper()}"),
                             ("bold", "right", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM")]),
-                ("header", [("bold", "left", f"UBND {ward.upper()}"), ("bold", "right", "Độc lập - Tự do - Hạnh phúc")]),
+                ("header", [("bold", "left", f"UBND {ward.upper()}"),
+                            ("bold", "right", "Độc lập - Tự do - Hạnh phúc")]),
                 ("header", [("regular", "left", f"Số: {rng.randint(1, 399)}/{CODES[kind]}"),
                             ("italic", "right", f"{ward.split(' ', 1)[1]}, ngày {day} tháng {month} năm {year}")]),
                 ("header", [("bold", "centre", TITLES[kind])])]
@@ -169,12 +170,14 @@ def degrade(page: Image.Image, level: Level, seed: int) -> tuple[Image.Image, fl
     pixels = np.asarray(page, dtype=np.float32)
     ink = 1.0 - pixels / 255.0  # 1 where fully inked
     if level.uneven:  # toner thick and thin across the page: a smooth field of ink strength
-        field = Image.fromarray((rng.random((8, 6)) * 255).astype(np.uint8)).resize(page.size, Image.Resampling.BICUBIC)
+        field = Image.fromarray((rng.random((8, 6)) * 255).astype(np.uint8)).resize(page.size,
+                                                                                    Image.Resampling.BICUBIC)
         ink *= 1.0 - level.uneven * np.asarray(field, dtype=np.float32) / 255.0
     paper, toner = 245.0 - rng.uniform(0, 15) * (level.noise > 0), rng.uniform(10, 40) * (level.noise > 0)
     image = Image.fromarray((paper - ink * (paper - toner)).clip(0, 255).astype(np.uint8))
     if level.stroke:
-        image = image.filter(ImageFilter.MinFilter(level.stroke) if level.stroke > 0 else ImageFilter.MaxFilter(-level.stroke))
+        image = image.filter(ImageFilter.MinFilter(level.stroke) if level.stroke > 0
+                             else ImageFilter.MaxFilter(-level.stroke))
     if level.blur:
         image = image.filter(ImageFilter.GaussianBlur(level.blur))
     angle = float(rng.uniform(-level.skew, level.skew))
@@ -261,7 +264,8 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--corpus", required=True, help="one paragraph per line, .txt or .txt.xz")
     b.add_argument("--split", choices=("train", "dev", "test"), default="test")
     b.add_argument("--config", help="config whose train.dev_per_mille/test_per_mille define the split")
-    b.add_argument("--gazetteer", default=str(Path(__file__).resolve().parents[2] / "shared/lexicons/flat-divisions.json"),
+    b.add_argument("--gazetteer",
+                   default=str(Path(__file__).resolve().parents[2] / "shared/lexicons/flat-divisions.json"),
                    help="the 2025 units (flat-divisions.json) that name each page's issuing body")
     b.add_argument("--pages", type=int, default=8)
     b.add_argument("--engines", default="eng,vie")
@@ -280,7 +284,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--pages and --workers must be at least 1, --engines not empty")
     try:
         cfg = load_config(args.config).train if args.config else TrainConfig()
-        stats = build(args.corpus, args.output, args.pages, engines, args.split, (cfg.dev_per_mille, cfg.test_per_mille),
+        stats = build(args.corpus, args.output, args.pages, engines, args.split,
+                      (cfg.dev_per_mille, cfg.test_per_mille),
                       args.gazetteer, args.workers, args.seed, args.psm)
     except (PairsError, ConfigError) as e:
         parser.exit(2, f"vidiac-ladder: {e}\n")

@@ -14,7 +14,8 @@ def write_model_card(directory: Path, cfg: Config, metrics: dict, steps: int, pa
     # Weights and chances; the rates are only read where their degradation is drawn.
     noise = ", ".join(f"{k} {v}" for k, v in dataclasses.asdict(cfg.noise).items() if v and not k.endswith("_rate"))
     evals = "\n".join(f"| {k.removeprefix('eval_')} | {v:.4f} |" for k, v in metrics.items()
-                      if isinstance(v, float) and k.removeprefix("eval_") in ("word_accuracy", "word_accuracy_nocase", "cer", "loss"))
+                      if isinstance(v, float)
+                      and k.removeprefix("eval_") in ("word_accuracy", "word_accuracy_nocase", "cer", "loss"))
     channel = "" if not cfg.noise.fitted_ocr_models else f"""
 ## OCR correction
 

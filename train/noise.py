@@ -7,7 +7,8 @@ without marks (strip_all, strip_some), OCR output from the confusion tables of
 `infer/confusions.py` (latin_ocr, vietnamese_ocr), or OCR output drawn from a model fitted
 to a real engine (fitted_ocr, see `confusion_model.py`). latin_ocr and vietnamese_ocr
 sources may also get letters dropped and inserted and stray symbols, each with its own
-chance; a fitted model has its engine's own. No transform adds or removes a space or a line break, so source and target have
+chance; a fitted model has its engine's own. No transform adds or removes a space or a line
+break, so source and target have
 the same words on the same lines, as inference's word alignment wants. Digits are never
 changed, and URLs and e-mail addresses, which inference keeps as they are, pass untouched.
 """

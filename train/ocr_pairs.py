@@ -377,7 +377,8 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("pairs", help="JSONL written by build")
     f.add_argument("--engine", required=True, help="the engine whose pairs to fit, e.g. vie")
     f.add_argument("-o", "--output", required=True, help="model JSON to write")
-    c = commands.add_parser("channel", help="the OCR channel a model directory corrects misread words with, from fitted models")
+    c = commands.add_parser("channel",
+                            help="the OCR channel a model directory corrects misread words with, from fitted models")
     c.add_argument("models", nargs="+", help="confusion model JSON written by fit (one per engine)")
     c.add_argument("--confidence", metavar="LADDER",
                    help="records of vidiac-ladder build, with each word's characters, that the engine's "

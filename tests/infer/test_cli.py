@@ -60,7 +60,8 @@ def test_worker_processes_write_what_one_process_writes(tiny_model, tmp_path, ca
     (src / "bad.txt").write_bytes(b"\xff")
     one, two = tmp_path / "one", tmp_path / "two"
     for jobs, out in (("1", one), ("2", two)):
-        code, _, err = run_cli(["-m", str(tiny_model), str(src), "-o", str(out), "--jobs", jobs], b"", capsys, monkeypatch)
+        code, _, err = run_cli(["-m", str(tiny_model), str(src), "-o", str(out), "--jobs", jobs],
+                               b"", capsys, monkeypatch)
         assert code == 2 and "bad.txt: not valid utf-8" in err
     for i in range(6):
         restored = (two / "in" / f"{i}.txt").read_text(encoding="utf-8")
@@ -95,7 +96,8 @@ def test_missing_or_incomplete_model_is_a_clear_error(tmp_path, problem, capsys,
         model.mkdir()
         (model / "config.json").write_text("{}")
     code, _, err = run_cli(["-m", str(model)], b"xa", capsys, monkeypatch)
-    assert code == 2 and str(model) in err and ("no such model directory" if problem == "missing" else "missing") in err
+    assert code == 2 and str(model) in err and ("no such model directory" if problem == "missing"
+                                                else "missing") in err
 
 
 def test_a_broken_lexicon_is_a_clear_error(tiny_model, tmp_path, capsys, monkeypatch):

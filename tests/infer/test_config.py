@@ -59,9 +59,12 @@ def test_missing_and_malformed_files_are_clear(tmp_path):
         load_config(tmp_path / "x.yaml")
 
 
-@pytest.mark.parametrize("override, message", [("infer.sure_prior=0", "sure_prior"), ("infer.sure_prior=1.5", "sure_prior"),
-                                               ("infer.context_words=1", "context_words"), ("infer.prior_bytes=100", "prior_bytes"),
-                                               ("infer.sure_correction=0", "sure_correction"), ("infer.ocr_severity=-1", "ocr_severity")])
+@pytest.mark.parametrize("override, message", [("infer.sure_prior=0", "sure_prior"),
+                                               ("infer.sure_prior=1.5", "sure_prior"),
+                                               ("infer.context_words=1", "context_words"),
+                                               ("infer.prior_bytes=100", "prior_bytes"),
+                                               ("infer.sure_correction=0", "sure_correction"),
+                                               ("infer.ocr_severity=-1", "ocr_severity")])
 def test_inference_settings_out_of_range_are_named(tmp_path, override, message):
     path = tmp_path / "c.yaml"
     path.write_text("infer:\n  batch_size: 4\n")

@@ -69,7 +69,8 @@ def test_capitals_the_engine_read_inside_a_word_take_the_words_case():
     c = corrector()
     assert c.correct(["quyền", "cUa", "cOng", "dân"]) == ["quyền", "của", "công", "dân"]
     assert c.correct(["QUYỀN", "CiA", "CÔNG"]) == ["QUYỀN", "CỦA", "CÔNG"]  # in a heading: capitals
-    assert c.correct(["Quyền", "CUa", "công", "dân"]) == ["Quyền", "Của", "công", "dân"]  # on a line of text: its first
+    # on a line of text: its first
+    assert c.correct(["Quyền", "CUa", "công", "dân"]) == ["Quyền", "Của", "công", "dân"]
     assert c.correct(["quyền", "eKYC", "công", "dân"]) == ["quyền", "eKYC", "công", "dân"]  # no syllable: a name
     # A capital and a vowel read tall (`BO` for Bộ) on a line of text; in a heading, capitals.
     assert c.correct(["BO", "công", "dân"]) == ["Bộ", "công", "dân"]
@@ -132,7 +133,8 @@ def test_keep_letters_turns_correction_off_in_the_cli(capsys, monkeypatch):
     source = "Thong tu nay quy dinh vé chirc nang, nhiém vu, quyén han va co cau t6 chirc cia Cuc\n"
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(source.encode())))
     assert main([]) == 0
-    assert capsys.readouterr().out == "Thông tư này quy định về chức năng, nhiệm vụ, quyền hạn và cơ cấu tổ chức của Cục\n"
+    assert capsys.readouterr().out == ("Thông tư này quy định về chức năng, nhiệm vụ, quyền hạn và cơ cấu tổ chức "
+                                       "của Cục\n")
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(source.encode())))
     assert main(["--keep-letters"]) == 0
     out = capsys.readouterr().out
@@ -167,4 +169,5 @@ def test_the_engines_other_readings_of_a_character_are_its_channel_there():
     assert seen[1][1] == (("u", 0.8),)  # the letter, against the printed one; no mark, no symbol
     forms, weights, errors = c.candidates("cia", seen)
     assert forms == ("của", "cua") and weights == (0.8, 0.8) and errors == (1, 1)
-    assert c.evidence([[], read("cia")])[0] is None and Corrector(LEXICON, {}, 1.0, 0.9).evidence([read("cia")]) == [None]
+    assert (c.evidence([[], read("cia")])[0] is None
+            and Corrector(LEXICON, {}, 1.0, 0.9).evidence([read("cia")]) == [None])

@@ -97,7 +97,8 @@ def test_prior_reads_the_word_before_and_every_word_after():
     # The third word decides the first, through the second.
     chain = Lexicon({"co": ["có", "cô"], "ban": ["bán", "bàn"], "an": ["ăn"], "hang": ["hàng"]},
                     counts={"có": 50_000, "cô": 50_000, "bán": 50_000, "bàn": 50_000, "ăn": 50_000, "hàng": 50_000},
-                    ngrams={("có", "bán"): 20_000, ("cô", "bàn"): 20_000, ("bàn", "ăn"): 30_000, ("bán", "hàng"): 30_000})
+                    ngrams={("có", "bán"): 20_000, ("cô", "bàn"): 20_000, ("bàn", "ăn"): 30_000,
+                            ("bán", "hàng"): 30_000})
     assert _flat(Row("co ban an", chain, "skeleton", 1.0)) == "cô bàn ăn"
     assert _flat(Row("co ban hang", chain, "skeleton", 1.0)) == "có bán hàng"
     # Two words before decide where a counted triple says so; one word before where none does.
@@ -111,10 +112,12 @@ def test_prior_reads_the_word_before_and_every_word_after():
     # Punctuation and digits are tokens of the context too, before and after.
     marks = Lexicon({"dieu": ["diều", "điều"], "va": ["và"], "nam": ["nam", "năm"]},
                     counts={"diều": 300, "điều": 100, "và": 100, ".": 100, "nam": 300, "năm": 200, "2024": 50},
-                    ngrams={("và", "diều"): 50, ("và", "."): 10, (".", "điều"): 60, (".", "diều"): 1, ("năm", "2024"): 50})
+                    ngrams={("và", "diều"): 50, ("và", "."): 10, (".", "điều"): 60, (".", "diều"): 1,
+                            ("năm", "2024"): 50})
     assert _flat(Row("va dieu", marks, "skeleton", 1.0)) == "và diều"
     assert _flat(Row("va. Dieu", marks, "skeleton", 1.0)) == "và. Điều"
-    assert _flat(Row("nam", marks, "skeleton", 1.0)) == "nam" and _flat(Row("nam 2024", marks, "skeleton", 1.0)) == "năm 2024"
+    assert (_flat(Row("nam", marks, "skeleton", 1.0)) == "nam"
+            and _flat(Row("nam 2024", marks, "skeleton", 1.0)) == "năm 2024")
     # The draft follows the prior; without it, each word's most frequent form.
     def draft(weight):
         return bytes(b - 3 for b in Row("co quan quan ly", lexicon, "skeleton", weight).draft(100)[:-1]).decode()
@@ -143,10 +146,13 @@ def test_how_much_the_marks_of_a_document_are_doubted(shipped):
     assert shipped.doubt("Két qua cong tac tuyén truyén cai cach hanh chinh quy I nim 2024".split())[0] == 1.0
 
 
-GOOD_PAGE = """Ủy ban nhân dân xã báo cáo kết quả công tác cải cách hành chính quý I năm 2024 như sau:
-1. Công tác chỉ đạo, điều hành: Ủy ban nhân dân xã đã ban hành kế hoạch cải cách hành chính, phân công nhiệm vụ cụ thể cho từng cán bộ, công chức.
-2. Công tác tuyên truyền: tổ chức tuyên truyền trên hệ thống loa truyền thanh của xã, niêm yết công khai thủ tục hành chính tại trụ sở.
-3. Tổ chức kiểm tra các cống qua đê, ngăn chặn kịp thời những hành vi vi phạm; nếu phương tiện vận tải bị kiểm tra mang hàng cấm thì lập biên bản."""
+GOOD_PAGE = ("Ủy ban nhân dân xã báo cáo kết quả công tác cải cách hành chính quý I năm 2024 như sau:\n"
+             "1. Công tác chỉ đạo, điều hành: Ủy ban nhân dân xã đã ban hành kế hoạch cải cách hành chính, "
+             "phân công nhiệm vụ cụ thể cho từng cán bộ, công chức.\n"
+             "2. Công tác tuyên truyền: tổ chức tuyên truyền trên hệ thống loa truyền thanh của xã, "
+             "niêm yết công khai thủ tục hành chính tại trụ sở.\n"
+             "3. Tổ chức kiểm tra các cống qua đê, ngăn chặn kịp thời những hành vi vi phạm; "
+             "nếu phương tiện vận tải bị kiểm tra mang hàng cấm thì lập biên bản.")
 
 
 def test_a_page_written_right_comes_back_as_it_is(shipped):
@@ -183,7 +189,8 @@ def test_free_generation_is_still_available(shipped):
     assert restored.endswith("\n12 3") and len(restored.split()) == 6
 
 
-SURE = Lexicon({"nha": ["nhà"], "cua": ["của"], "ban": ["bán", "bàn"]}, counts={"nhà": 100, "của": 100, "bán": 50, "bàn": 50})
+SURE = Lexicon({"nha": ["nhà"], "cua": ["của"], "ban": ["bán", "bàn"]},
+               counts={"nhà": 100, "của": 100, "bán": 50, "bàn": 50})
 
 
 def test_words_the_prior_is_sure_of_are_settled_and_the_rest_left_to_the_model():
@@ -201,7 +208,8 @@ def test_words_the_prior_is_sure_of_are_settled_and_the_rest_left_to_the_model()
     # Near stretches merge; a syllable training never saw and an OCR misreading are left to the model too.
     assert [s[:2] for s in Row("ban nha ban nha nha nha nha nha", SURE, "skeleton", 1.0).settle(0.9, 2)] == [(0, 19)]
     assert [s[:2] for s in Row("nha nha nha xoan nha nha nha", SURE, "skeleton", 1.0).settle(0.9, 2)] == [(4, 24)]
-    assert [s[:2] for s in Row("nha nha nha XYZ nha nha nha", SURE, "skeleton", 1.0).settle(0.9, 2)] == [(4, 23)]  # a code: XYZ
+    # a code: XYZ
+    assert [s[:2] for s in Row("nha nha nha XYZ nha nha nha", SURE, "skeleton", 1.0).settle(0.9, 2)] == [(4, 23)]
     # A word that can be no syllable (OCR's garble, a foreign name) stays as written, without the model.
     garbled = Row("nha nha ho4c Becky nha", SURE, "skeleton", 1.0)
     assert garbled.settle(0.9, 2) == [] and garbled.text == "nhà nhà ho4c Becky nhà"
@@ -246,7 +254,8 @@ def test_the_prior_reads_across_the_models_chunks(shipped, monkeypatch):
 
 
 def test_a_line_that_is_not_vietnamese_is_left_as_it_is(shipped):
-    english = "The committee met on 3 May; see https://example.gov.vn for details. The quick brown fox jumps over the lazy dog."
+    english = ("The committee met on 3 May; see https://example.gov.vn for details. "
+               "The quick brown fox jumps over the lazy dog.")
     out, records = shipped.review([english + "\nKet qua cong tac tuyen truyen cai cach hanh chinh quy I nam 2024"])[0]
     assert out == english + "\nKết quả công tác tuyên truyền cải cách hành chính quý I năm 2024"
     assert records[0] == {"input": "The", "output": "The", "confidence": None, "flag": "not Vietnamese"}
@@ -264,10 +273,15 @@ def test_trigram_scores_back_off_from_triples_to_pairs_to_tokens():
     b = Lexicon.BACKOFF
     (table,) = lexicon.tables([(("có", None, "xyz"), ("quan", None, "xyz"), ("lý", "có", "xyz"))])
     assert table.shape == (3, 3, 3)
-    assert table[0, 0].tolist() == pytest.approx([5 / 20, b * b * 60 / 100, 0.0])  # counted triple; else the token, backed off twice
-    assert table[1, 0].tolist() == pytest.approx([6 / 30, b * 60 / 100, 0.0])  # nothing before `quan`: its pair, not backed off
-    assert table[2, 0].tolist() == pytest.approx([b * 6 / 30, b * b * 60 / 100, 0.0])  # a token never counted before it backs off
-    assert table[0, 1].tolist() == table[2, 1].tolist() == [10 / 100, 60 / 100, 0.0]  # start of a line: the tokens alone
-    assert table[0, 2].tolist() == pytest.approx([b * b * 10 / 100, b * b * 60 / 100, 0.0])  # after a token never counted
+    # counted triple; else the token, backed off twice
+    assert table[0, 0].tolist() == pytest.approx([5 / 20, b * b * 60 / 100, 0.0])
+    # nothing before `quan`: its pair, not backed off
+    assert table[1, 0].tolist() == pytest.approx([6 / 30, b * 60 / 100, 0.0])
+    # a token never counted before it backs off
+    assert table[2, 0].tolist() == pytest.approx([b * 6 / 30, b * b * 60 / 100, 0.0])
+    # start of a line: the tokens alone
+    assert table[0, 1].tolist() == table[2, 1].tolist() == [10 / 100, 60 / 100, 0.0]
+    # after a token never counted
+    assert table[0, 2].tolist() == pytest.approx([b * b * 10 / 100, b * b * 60 / 100, 0.0])
     assert lexicon.follow(("có",), "quan", ("lý",)) == ((5 / 20,),)
     assert lexicon.tables([]) == [] and lexicon.count("có", "quan", "lý") == 5 and lexicon.count("quan", "có") == 0

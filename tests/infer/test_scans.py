@@ -70,7 +70,8 @@ def test_a_two_page_pdf_and_a_png_give_restored_text_and_boxes(tmp_path, capsys)
     pdf_text = (tmp_path / "out" / "scans" / "two.txt").read_text(encoding="utf-8")
     first, second = pdf_text.split("\f")
     assert all(r in first and r in second for r in RESTORED), pdf_text
-    assert first.index(RESTORED[0]) < first.index(RESTORED[1]) and second.index(RESTORED[1]) < second.index(RESTORED[0])
+    assert (first.index(RESTORED[0]) < first.index(RESTORED[1])
+            and second.index(RESTORED[1]) < second.index(RESTORED[0]))
     assert all(r in (tmp_path / "out" / "scans" / "one.txt").read_text(encoding="utf-8") for r in RESTORED)
 
     code, out, err = restore([str(src / "two.pdf"), "--review"], capsys)
@@ -128,5 +129,6 @@ def test_the_ocrmypdf_plugin_writes_the_restored_text_layer(tmp_path):
     done = ocrmypdf.ocr(tmp_path / "scan.pdf", tmp_path / "out.pdf", language=["vie"], output_type="pdf",
                         plugins=["vidiac.infer.ocrmypdf_plugin"], progress_bar=False)
     assert done == ocrmypdf.ExitCode.ok
-    layer = subprocess.run(["pdftotext", str(tmp_path / "out.pdf"), "-"], capture_output=True, text=True, check=True).stdout
+    layer = subprocess.run(["pdftotext", str(tmp_path / "out.pdf"), "-"], capture_output=True, text=True,
+                           check=True).stdout
     assert RESTORED[0] in layer and layer.index(RESTORED[0]) < layer.index(RESTORED[1]), layer

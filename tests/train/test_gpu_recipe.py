@@ -40,7 +40,8 @@ def test_segment_table_holds_the_splits_and_refuses_other_settings(tmp_path, cap
 
 def test_schedule_ends_with_the_steps_or_the_time_whichever_comes_first():
     def lrs(budget, steps=range(0, 100, 7)):
-        schedule = budget_schedule(torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0), "cosine", 10, 100, budget)
+        schedule = budget_schedule(torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0),
+                                   "cosine", 10, 100, budget)
         return [schedule.lr_lambdas[0](s) for s in steps]
 
     no_budget = TimeBudget(None, 0)
@@ -100,7 +101,8 @@ def test_one_command_recipe_trains_two_stages_inside_its_budget(tmp_path):
 
     started = time.monotonic()
     proc = subprocess.run(["bash", str(ROOT / "scripts" / "train_gpu.sh"), ",".join(map(str, stages)), "1"],
-                          env={**os.environ, "PYTHON": sys.executable, "OMP_NUM_THREADS": "1"},  # a tiny model on a busy CPU
+                          env={**os.environ, "PYTHON": sys.executable,
+                               "OMP_NUM_THREADS": "1"},  # a tiny model on a busy CPU
                           capture_output=True, text=True, timeout=300)
     elapsed = time.monotonic() - started
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -40,7 +40,8 @@ def test_pages_are_laid_out_as_administrative_documents_from_one_split():
         assert body and all(split_of(text, 5, 5) == "train" for text in body)
     printed = ladder.layout(pages[0])
     width = ladder.PAGE[0] - ladder.MARGINS[2]
-    assert all(x + ladder.font(face.split(":")[0], int(face.split(":")[1]) if ":" in face else ladder.SIZE).getlength(t)
+    assert all(x + ladder.font(face.split(":")[0],
+                               int(face.split(":")[1]) if ":" in face else ladder.SIZE).getlength(t)
                <= width for row in printed for face, x, t in row)  # every printed row fits the page
 
 

@@ -98,13 +98,15 @@ def test_a_model_lexicon_is_recounted_from_its_training_split_only(tiny_model, t
         if len(lines) == 2:
             break
     corpus = tmp_path / "corpus.txt"
-    corpus.write_text("\n".join([lines[True][1], lines[False][1], FIXTURE.read_text(encoding="utf-8")]), encoding="utf-8")
+    corpus.write_text("\n".join([lines[True][1], lines[False][1], FIXTURE.read_text(encoding="utf-8")]),
+                      encoding="utf-8")
     cfg.train.corpora = [Corpus(str(corpus))]
     cfg.save(model)
     assert main([str(model), "--lines", "300"]) == 0
     lexicon = Lexicon.load(model)
     assert lexicon.count(lines[True][0]) == 3 and lexicon.count(lines[False][0]) == 0
-    assert lexicon.count(lines[True][0], lines[True][0], lines[True][0]) == 1 and "token pairs" in capsys.readouterr().out
+    assert (lexicon.count(lines[True][0], lines[True][0], lines[True][0]) == 1
+            and "token pairs" in capsys.readouterr().out)
     cfg.train.gazetteers = [str(tmp_path / "missing.json")]  # a gazetteer that is not there is named
     cfg.save(model)
     with pytest.raises(SystemExit) as exit_:
