@@ -11,6 +11,7 @@ from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
 from vidiac.infer import SkeletonConstraint, load_config
 from vidiac.infer.chunking import split_text
+from vidiac.infer.lexicon import Lexicon
 from vidiac.train.metrics import scores
 
 BATCH = 32
@@ -22,6 +23,7 @@ def generate_scores(model_dir: str, sets, docs: int, threads: int) -> dict[str, 
     cfg = load_config(model_dir)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     model = AutoModelForSeq2SeqLM.from_pretrained(model_dir).eval()
+    lexicon = Lexicon.load(model_dir)  # once: SkeletonConstraint.from_pretrained would read it per batch
     results = {}
     for s in sets:
         pairs = [(src[a:b], tgt[a:b]) for src, tgt in zip(s.sources[:docs], s.targets[:docs])
@@ -32,7 +34,7 @@ def generate_scores(model_dir: str, sets, docs: int, threads: int) -> dict[str, 
             for i in range(0, len(pairs), BATCH):
                 texts = [src for src, _ in pairs[i:i + BATCH]]
                 batch = tokenizer(texts, return_tensors="pt", padding=True)
-                processors = [SkeletonConstraint.from_pretrained(model_dir, texts)] if way == "constrained" else []
+                processors = [SkeletonConstraint(texts, lexicon)] if way == "constrained" else []
                 with torch.inference_mode():
                     out = model.generate(**batch, do_sample=False, num_beams=1, logits_processor=processors,
                                          max_new_tokens=2 * batch.input_ids.shape[1] + 7)

@@ -40,9 +40,22 @@ class SkeletonConstraint(LogitsProcessor):
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
         # Beam search reorders and duplicates hypotheses between steps: each one continues the
-        # row whose output is a prefix of its own, copied, so that siblings do not share state.
-        previous, generated = self.rows, [ids[1:] for ids in input_ids.tolist()]  # after the start token
-        self.rows = [self._continued(previous, b, ids) for b, ids in enumerate(generated)]
+        # row whose output is a prefix of its own. A row continued by one hypothesis (always, in
+        # greedy search) goes on in place; one that several continue is copied for all but one,
+        # before any of them moves, so that siblings do not share state.
+        generated = [ids[1:] for ids in input_ids.tolist()]  # after the start token
+        parents = [self._parent(b, ids) for b, ids in enumerate(generated)]
+        claimed = set()
+        rows = []
+        for parent in parents:
+            rows.append(parent if id(parent) not in claimed else _copied(parent))
+            claimed.add(id(parent))
+        for row, ids in zip(rows, generated):
+            for token in ids[len(row.tokens):]:
+                if row.done:
+                    break
+                row.push(token, 1.0)
+        self.rows = rows
         masked = torch.full_like(scores, float("-inf"))
         for b, row in enumerate(self.rows):
             if row.done:  # generate pads a finished hypothesis; its scores no longer matter
@@ -52,14 +65,14 @@ class SkeletonConstraint(LogitsProcessor):
                 masked[b, allowed] = scores[b, allowed]
         return masked
 
-    def _continued(self, rows: list[Row], b: int, ids: list[int]) -> Row:
+    def _parent(self, b: int, ids: list[int]) -> Row:
         first = b // self.num_beams * self.num_beams  # the rows of one text are its beams, side by side
-        parent = max((r for r in rows[first:first + self.num_beams] if ids[:len(r.tokens)] == r.tokens),
-                     key=lambda r: len(r.tokens))
-        row = copy.copy(parent)
-        row.out, row.tokens, row.confidence = list(parent.out), list(parent.tokens), list(parent.confidence)
-        for token in ids[len(parent.tokens):]:
-            if row.done:
-                break
-            row.push(token, 1.0)
-        return row
+        return max((r for r in self.rows[first:first + self.num_beams] if ids[:len(r.tokens)] == r.tokens),
+                   key=lambda r: len(r.tokens))
+
+
+def _copied(row: Row) -> Row:
+    """A row with its own output so far; what it read of the source and the lexicon is shared."""
+    twin = copy.copy(row)
+    twin.out, twin.tokens, twin.confidence = list(row.out), list(row.tokens), list(row.confidence)
+    return twin

@@ -15,7 +15,7 @@ from typing import Literal
 
 from transformers.utils import logging as hf_logging
 
-from .cli import BLOCK_CHARS, SUFFIXES, InputError, as_read, blocks, kind_of, read_text
+from .cli import BLOCK_CHARS, PAGE_BREAK, SUFFIXES, InputError, as_read, blocks, kind_of, read_text
 from .correction import Scanned
 from .decoding import WORD
 from .lexicon import MODES
@@ -101,7 +101,7 @@ def document(reviewed: list[tuple[str, list[dict]]], restorer: Restorer, pages: 
         if pages is not None:
             fill(pages[i], out)
             records = located(pages[i], records)
-            out = ("\f" if i else "") + out
+            out = (PAGE_BREAK if i else "") + out
         texts.append(out)
         words += [{**r, "alternatives": alternatives(restorer, r["output"])} for r in records]
     result = {"text": "".join(texts), "words": words}
