@@ -30,6 +30,7 @@ from rapidfuzz.distance import Levenshtein
 from vidiac.infer.vietnamese import normalize, strip_diacritics
 
 PRIOR = 5.0
+VOWELS = "aeiouy"
 # A line read as nothing, or longer or shorter than its print by more than this share of it, is a
 # layout failure (a row dropped, or merged with its neighbour on a poor scan), not misreadings:
 # fitting leaves it out.
@@ -39,22 +40,31 @@ MAX_LENGTH_CHANGE = 0.5
 CONFIDENCE_EDGES = (0.7, 0.8, 0.85, 0.9, 0.95, 0.98, 0.995, 1.0)
 
 
+def _aligned(text: str) -> str:
+    """`text` as emissions aligns it: lowercase letters without marks, one for one."""
+    folded = strip_diacritics(text.lower())
+    return folded if len(folded) == len(text) else text
+
+
 def emissions(clean: str, ocr: str) -> list[str]:
-    """What each character of `clean` became in `ocr`: ("hòa", "hoa") -> ["h", "o", "a"]."""
-    out = list(clean)
-    lead = ""  # what the engine put before the first character
-    for tag, i1, i2, j1, j2 in Levenshtein.opcodes(clean, ocr):
-        if tag == "replace":  # one for one
+    """What each character of `clean` became in `ocr`: ("hòa", "hoa") -> ["h", "o", "a"],
+    ("thực", "thurc") -> ["t", "h", "ur", "c"]. The two are aligned on their letters without
+    marks, so that a vowel read with its marks dropped lines up with its letter and what the
+    engine printed for its marks (the hook of ư read as `r`) rides on it as one event. A
+    character the engine added between two goes with the one of them that is a vowel with marks,
+    the one before where both or neither are (`phdap` for pháp: á -> `da`)."""
+    out, before = list(clean), [""] * len(clean)  # before[i]: what the engine put before character i
+    marked = [strip_diacritics(c) != c and strip_diacritics(c.lower()) in VOWELS for c in clean]
+    for tag, i1, i2, j1, j2 in Levenshtein.opcodes(_aligned(clean), _aligned(ocr)):
+        if tag in ("equal", "replace"):  # one for one
             out[i1:i2] = ocr[j1:j2]
         elif tag == "delete":
             out[i1:i2] = [""] * (i2 - i1)
+        elif tag == "insert" and i1 < len(clean) and (not i1 or (marked[i1] and not marked[i1 - 1])):
+            before[i1] += ocr[j1:j2]
         elif tag == "insert" and i1:
             out[i1 - 1] += ocr[j1:j2]
-        elif tag == "insert":
-            lead = ocr[j1:j2]
-    if out:
-        out[0] = lead + out[0]
-    return out
+    return [b + o for b, o in zip(before, out)]
 
 
 def _context(line: str, i: int) -> tuple[str, str, str]:

@@ -77,6 +77,18 @@ def test_emissions_carry_substitutions_deletions_and_insertions():
     assert emissions("", "x") == []
 
 
+def test_emissions_take_a_vowel_and_what_its_marks_were_read_as_as_one_event():
+    # Aligned on letters without marks: the hook of ư read as a letter rides on the u it is read with.
+    assert emissions("thực", "thurc") == ["t", "h", "ur", "c"]
+    assert emissions("người", "nguwéi") == ["n", "g", "uw", "é", "i"]
+    assert emissions("những", "nhittng") == ["n", "h", "itt", "n", "g"]
+    # A character added beside a marked vowel goes with it, whichever side it stands on.
+    assert emissions("pháp", "phdap") == ["p", "h", "da", "p"]
+    assert emissions("đồng", "d6éng") == ["d", "6é", "n", "g"]
+    assert emissions("Số:", "S06:") == ["S", "06", ":"]
+    assert emissions("hồ sơ", "hil sf)") == ["h", "il", " ", "s", "f)"]
+
+
 def test_confusion_model_learns_context_and_samples_it(tmp_path):
     # `ệ` is read `é`; `o` is read `ó` after `h` only; `.` is dropped at a line end.
     clean = "nghiệp ho co.\nhệ ho co"
