@@ -7,6 +7,7 @@ every line break, blank line and run of spaces stands where it stood, and a word
 model dropped, split or invented falls back to the input instead of vanishing.
 """
 import difflib
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -137,13 +138,28 @@ def _accept(source: str, restored: str) -> str:
 
 
 def align_words(source: list[str], output: str) -> list[str]:
-    """The restored form of each source word; the source word itself where none aligns."""
+    """The restored form of each source word; the source word itself where none aligns. A source
+    word may hold a space (two words the engine ran together, which the corrector set apart):
+    it is restored as its two."""
+    parts = [w.split() or [w] for w in source]
+    flat = [p for ps in parts for p in ps]
     restored = output.split()
-    result = list(source)
-    matcher = difflib.SequenceMatcher(None, [_fold(w) for w in source], [_fold(w) for w in restored],
-                                      autojunk=False)
+    result = list(flat)
+    matcher = difflib.SequenceMatcher(None, [_fold(w) for w in flat], [_fold(w) for w in restored], autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
             for i, j in zip(range(i1, i2), range(j1, j2)):
-                result[i] = _accept(source[i], restored[j])
-    return result
+                result[i] = _accept(flat[i], restored[j])
+    return [" ".join(result[k - len(ps):k]) for ps, k in zip(parts, itertools.accumulate(map(len, parts)))]
+
+
+def per_word(source: list[str], values: list) -> list:
+    """Per source word, the lowest of `values`, which hold one per space-separated word of the
+    source's text (a word holding a space has two); None where any of its values is None."""
+    out, k = [], 0
+    for word in source:
+        n = len(word.split()) or 1
+        mine = values[k:k + n]
+        out.append(None if None in mine else min(mine))
+        k += n
+    return out

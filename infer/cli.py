@@ -251,7 +251,7 @@ def restore_files(restorer: Restorer, files: list[tuple[Path, Path]], args, fold
             for i, (out, records) in enumerate(parts):
                 page = None if kind == "text" else held.popleft() if kind == "scan" else held.pages[i]
                 if page is not None:
-                    fill(page, out)
+                    fill(page, out, records)
                     records = located(page, records)
                     out = (PAGE_BREAK if i else "") + out
                 if args.review:

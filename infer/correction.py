@@ -46,6 +46,10 @@ END = None  # the trie's key of a word's end: no letter
 # What the corrector reads as one token: a word with symbols the engine printed for a letter it
 # could not place (`chi?c` for chức, `ngh¢` for nghệ), else what the n-grams count. `?` and `’`
 # count only between letters: after a word they are punctuation.
+# What an engine prints for a space it ran two words together over (`bổ.sung`, `trụ-sở`,
+# `NHAN'DAN`), beside nothing at all (`VIETNAM`); the channel weighs each (a clean " ").
+SPACE_READINGS = "-.':,’‘"
+LETTERS = re.compile(r"[^\W\d_]+")
 GARBLED = re.compile(rf"[^\W_]+(?:[?’]+[^\W_]+|[{STRAY_SYMBOLS.replace('’', '')}]+[^\W_]*)+|{TOKEN.pattern}")
 
 
@@ -81,6 +85,7 @@ class Corrector:
             for reading, w in readings.items():
                 if len(reading) <= MAX_READING and severity * w >= MIN_WEIGHT:
                     self.misread.setdefault(reading, {})[clean] = severity * w
+        self.space = {reading: severity * w for reading, w in channel.get(" ", {}).items()}  # a space misread
         self.misread_letters: dict[str, dict[str, float]] = {}
         for reading, cleans in self.misread.items():
             best = self.misread_letters.setdefault(reading, {})
@@ -258,7 +263,7 @@ class Corrector:
             forms.append(fs or (None,))  # a token the lexicon cannot place cuts the chain
             weights.append(np.array(ws or (1.0,)))
         if not changed:  # at factor 0 no misreading is left
-            return words
+            return self._split(words, factor)
         out = list(words)
         # right to left: offsets hold
         for (i, m), fs, p in reversed(list(zip(tokens, forms, self._posterior(forms, weights)))):
@@ -268,7 +273,62 @@ class Corrector:
                                                               != strip_diacritics(m.group().lower())
                                                               or _miscased(m.group(), lowercase)):
                 out[i] = out[i][:m.start()] + _cased(form, m.group(), lowercase) + out[i][m.end():]
+        return self._split(out, factor)
+
+    def _split(self, words: list[str], factor: float) -> list[str]:
+        """`words` with each one that the engine ran together from two (`bổ.sung,`, `VIETNAM`)
+        written as the two, a space between them inside the one word: where, at the channel's rate
+        of reading a space so (times `factor`), the pair of words is `sure` against the symbol
+        between them as printed, or against the letters as one word the lexicon does not know."""
+        if not factor:
+            return words
+        out = list(words)
+        for i, word in enumerate(words):
+            if KEEP_AS_IS.match(word):
+                continue
+            runs = list(LETTERS.finditer(word))
+            for left, right in reversed(list(zip(runs, runs[1:]))):  # right to left: offsets hold
+                gap = word[left.end():right.start()]
+                if len(gap) == 1 and gap in SPACE_READINGS and self._apart(left.group(), right.group(), gap, factor):
+                    out[i] = out[i][:left.end()] + " " + out[i][right.start():]
+            if len(runs) == 1 and not self._known(runs[0].group()):
+                letters = runs[0].group()
+                cuts = [k for k in range(2, len(letters) - 1)
+                        if self._apart(letters[:k], letters[k:], "", factor)]
+                if cuts:
+                    k = max(cuts, key=lambda k: self._pair(letters[:k], letters[k:]))
+                    out[i] = out[i][:runs[0].start() + k] + " " + out[i][runs[0].start() + k:]
         return out
+
+    def _known(self, token: str) -> bool:
+        """Whether `token` may be a word as it stands: the lexicon knows it, or it may be a syllable."""
+        return strip_diacritics(token.lower()) in self.lexicon.forms or may_be_syllable(token)
+
+    def _forms(self, token: str) -> tuple[str, ...]:
+        return tuple(self.lexicon.forms.get(strip_diacritics(token.lower()), ())[:MAX_CORRECTIONS])
+
+    def _pair(self, left: str, right: str, gap: str = "") -> float:
+        """How likely the trigram finds a form of `left` followed by a form of `right` (with `gap`
+        between them as a token of its own), at a line's start: summed over the forms, each of
+        `left` weighted by its frequency."""
+        lefts, rights = self._forms(left), self._forms(right)
+        middle = (gap,) if gap else rights
+        share = np.array([self.lexicon.count(f) for f in lefts]) / max(self.lexicon.total, 1)
+        after = self.lexicon.tables([((None,), lefts, middle)])[0][0]  # [left form, middle form]
+        if gap:
+            after = after * self.lexicon.tables([((None,), (gap,), rights)])[0][0].sum()
+        return float(share @ after.sum(1))
+
+    def _apart(self, left: str, right: str, gap: str, factor: float) -> bool:
+        """Whether `left` + `gap` + `right` is two words that the engine read a space between as
+        `gap`, at least `sure` against `gap` as printed (nothing: the letters as one word the
+        lexicon does not know)."""
+        if (not (self._forms(left) and self._forms(right)) or left.isupper() != right.isupper()
+                or (gap and gap not in self.lexicon.ids)):
+            return False
+        apart = self.space.get(gap, 0.0) * factor * self._pair(left, right)
+        printed = self._pair(left, right, gap) if gap else UNKNOWN
+        return apart > 0 and apart >= self.sure * (apart + printed)
 
     def _posterior(self, forms: list[tuple], weights: list[np.ndarray]) -> list[np.ndarray]:
         """Each token's probability of each form given every token of the line: forward-backward

@@ -205,9 +205,12 @@ def set_word(word: Word, text: str, kind: str) -> None:
     _set_content(el, text)
 
 
-def fill(page: Page, restored: str) -> None:
-    """Write a page's restored text (as `Page.text` laid it out) back into its words."""
-    words, outputs = page.words, restored.split()
+def fill(page: Page, restored: str, records: list[dict]) -> None:
+    """Write a page's restored text (as `Page.text` laid it out) back into its words: each its
+    record's output (two words the engine ran together stay in their one box, a space between),
+    or where a word too long for the model was cut in pieces, the restored text's words."""
+    words = page.words
+    outputs = [r["output"] for r in records] if len(records) == len(words) else restored.split()
     if len(outputs) != len(words):  # restoration keeps words one for one
         raise RuntimeError(f"page {page.number}: {len(words)} words went in and {len(outputs)} came out")
     for word, text in zip(words, outputs):

@@ -30,11 +30,11 @@ def restorer() -> Restorer:
 def restore_hocr(hocr: Path, text: Path) -> None:
     """Restore an hOCR file in place, and write its restored text beside it."""
     doc = OcrDoc.read(hocr)
-    pages = restorer().restore_many([page.text() for page in doc.pages])
-    for page, restored in zip(doc.pages, pages):
-        fill(page, restored)
+    reviewed = restorer().review([page.text() for page in doc.pages])
+    for page, (restored, records) in zip(doc.pages, reviewed):
+        fill(page, restored, records)
     doc.write(hocr)
-    text.write_text("\f".join(pages) + "\f", encoding="utf-8")
+    text.write_text("".join(restored + "\f" for restored, _ in reviewed), encoding="utf-8")
 
 
 class VidiacEngine(TesseractOcrEngine):

@@ -9,7 +9,7 @@ from typing import Iterable, Iterator
 import torch
 from transformers import ByT5Tokenizer, T5Config, T5ForConditionalGeneration
 
-from .chunking import Layout, align_words, chunk_text, plan_chunks, split_text
+from .chunking import Layout, align_words, chunk_text, per_word, plan_chunks, split_text
 from .config import CONFIG_NAME, Config, ConfigError, load_config
 from .correction import Corrector, Scanned
 from .decoding import WORD, Row, decode, folded, left_as_written
@@ -228,7 +228,7 @@ class Restorer:
             words = layouts[d].words[start:end]
             aligned = align_words(words, out)
             restored[d][start:end] = aligned
-            for k, (src, new, c) in enumerate(zip(words, aligned, conf)):
+            for k, (src, new, c) in enumerate(zip(words, aligned, per_word(words, conf))):
                 fell_back = constraint == "none" and src == new and src not in out.split()
                 corrected = given[d][start + k] != src
                 unknown = constraint == "skeleton" and any(left_as_written(t, self.lexicon)

@@ -99,7 +99,7 @@ def document(reviewed: list[tuple[str, list[dict]]], restorer: Restorer, pages: 
     texts, words = [], []
     for i, (out, records) in enumerate(reviewed):
         if pages is not None:
-            fill(pages[i], out)
+            fill(pages[i], out, records)
             records = located(pages[i], records)
             out = (PAGE_BREAK if i else "") + out
         texts.append(out)

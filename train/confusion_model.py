@@ -145,13 +145,15 @@ def channel(models: list[ConfusionModel], min_count: int = 3) -> dict[str, dict[
     often the engine kept the letter (marks aside); the highest weight of the models' engines."""
     weights = defaultdict(dict)
     for model in models:
-        counts = defaultdict(Counter)
+        counts, keeps = defaultdict(Counter), Counter()
         for clean, outputs in model.chars.items():
             for out, n in outputs.items():
-                if not any(c.isspace() for c in out):
+                if strip_diacritics(out.lower()) == strip_diacritics(clean.lower()):
+                    keeps[clean.lower()] += n  # a space kept as a space too
+                elif not any(c.isspace() for c in out):
                     counts[clean.lower()][out.lower()] += n
         for clean, outputs in counts.items():
-            keep = sum(n for out, n in outputs.items() if strip_diacritics(out) == strip_diacritics(clean))
+            keep = keeps[clean]
             for out, n in outputs.items():
                 if n >= min_count and strip_diacritics(out) != strip_diacritics(clean):
                     weights[clean][out] = max(weights[clean].get(out, 0.0), round(n / max(keep, 1), 6))

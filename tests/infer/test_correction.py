@@ -121,6 +121,33 @@ def test_the_shipped_model_corrects_tesseract_eng_misreadings_and_flags_them(shi
     assert flagged["cia"] == "của" and flagged["thyc"] == "thực"
 
 
+# `bổ sung` is one phrase; `tế - xã` is printed with its dash (`kinh tế - xã hội`); the filler makes
+# the words rare, as words are.
+JOINED = Lexicon({"bo": ["bổ"], "sung": ["sung"], "te": ["tế"], "xa": ["xã"], "kinh": ["kinh"]},
+                 {"bổ": 60, "sung": 60, "tế": 40, "xã": 40, "kinh": 40, "-": 40, ".": 40, "the": 10_000},
+                 {("bổ", "sung"): 50, ("kinh", "tế"): 40, ("tế", "-"): 30, ("-", "xã"): 30})
+
+
+def test_two_words_the_engine_ran_together_are_set_apart_where_the_channel_and_the_line_agree():
+    # The engine reads a space as `-` or `.` one time in 400, and runs words together one in 100.
+    c = Corrector(JOINED, {" ": {"-": 0.0025, ".": 0.0017, "": 0.01}}, 1.0, 0.9)
+    assert c.correct(["Bổ.sung,", "kinh"]) == ["Bổ sung,", "kinh"]  # one word still, with a space inside
+    assert c.correct(["BO-SUNG"]) == ["BO SUNG"] and c.correct(["bosung"]) == ["bo sung"]
+    assert c.correct(["kinh", "tế-xã"]) == ["kinh", "tế-xã"]  # the dash is likelier printed
+    assert c.correct(["the.bo"]) == ["the.bo"]  # a pair the lexicon never saw
+    assert c.correct(["Bổ.sung,"], factor=0.0) == ["Bổ.sung,"]  # typed text: as typed
+
+
+def test_a_merged_word_is_restored_as_two_and_keeps_its_line_and_its_record(shipped):
+    source = "Cong chifc nhittng ngwoi dugc giao bo.sung, ho so\ntai tru-so cua UBND xa"
+    (text, records), = shipped.review([source])
+    assert text == "Công chức những người được giao bổ sung, hồ sơ\ntại trụ sở của UBND xã"
+    assert [r["input"] for r in records] == source.split()  # a record for each word as it came
+    split = {r["input"]: r["output"] for r in records if " " in r["output"]}
+    assert split == {"bo.sung,": "bổ sung,", "tru-so": "trụ sở"}
+    assert all(r["confidence"] is not None for r in records)
+
+
 def test_a_line_without_letters_in_an_ocr_document_stays_as_it_is(shipped):
     lines = ["Thong tu nay quy dinh vé chirc nang, nhiém vu cia Cuc", "@@@", "***", "-----", "6 &",
              "Dieu 2. Doi tuong ap dung"]

@@ -118,7 +118,7 @@ def test_tesseract_alternatives_are_read_per_character():
 def test_a_page_that_loses_a_word_is_an_error_not_a_silent_shift(tmp_path):
     doc = OcrDoc.read(tesseract(page(), tmp_path, "hocr"))
     with pytest.raises(RuntimeError, match="words went in"):
-        fill(doc.pages[0], "one two")
+        fill(doc.pages[0], "one two", [{"output": "one"}, {"output": "two"}])
     with pytest.raises(OcrDocError, match="neither hOCR nor well-formed ALTO"):
         OcrDoc.parse(b"<alto><Page>")
 
