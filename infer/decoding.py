@@ -260,6 +260,8 @@ class Row:
         the other words, widened by `context` words each side; settled, these hold the trigram's
         context fixed."""
         if sure >= 1 or not self.prior_weight:
+            # The model decodes all of it; the gaps between the pieces it is cut into stay as written.
+            self.out, self.confidence, self.done = list(self.source), [1.0] * len(self.source), True
             return [(0, len(self.source), {start: forms for start, _, forms in self.spans})]
         starts = [start for start, _, _ in self.spans]
         out, confidence, unsure, settled = [], [], [], {}

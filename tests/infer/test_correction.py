@@ -139,7 +139,7 @@ def test_two_words_the_engine_ran_together_are_set_apart_where_the_channel_and_t
 
 
 def test_a_merged_word_is_restored_as_two_and_keeps_its_line_and_its_record(shipped):
-    source = "Cong chifc nhittng ngwoi dugc giao bo.sung, ho so\ntai tru-so cua UBND xa"
+    source = "Cong chifc nhitng ngwoi dugc giao bo.sung, ho so\ntai tru-so cua UBND xa"
     (text, records), = shipped.review([source])
     assert text == "Công chức những người được giao bổ sung, hồ sơ\ntại trụ sở của UBND xã"
     assert [r["input"] for r in records] == source.split()  # a record for each word as it came

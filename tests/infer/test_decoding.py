@@ -170,6 +170,18 @@ def test_constrained_output_never_loses_or_invents_text(shipped):
         assert len(row.confidence) == len(text)
 
 
+def test_the_model_alone_keeps_the_text_between_its_chunks(shipped):
+    """Without the prior nothing is settled, and the model decodes pieces of chunk_bytes."""
+    text = "Uy ban nhan dan xa da ban hanh ke hoach tuyen truyen.\n- Luu: VT.\n" * 40
+    restorer = Restorer.from_pretrained(DEFAULT_MODEL, prior_weight=0.0)
+    (row,) = restorer.decode([text], "skeleton")
+    assert len(text.encode()) > 2 * restorer.config.infer.chunk_bytes
+    assert row.done and len(row.text) == len(text) and len(row.confidence) == len(text)
+    assert strip_diacritics(row.text) == strip_diacritics(text)
+    (restored, records), = restorer.review([text])
+    assert restored.count("\n") == text.count("\n") and len(records) == len(text.split())
+
+
 def test_review_gives_a_record_per_word(shipped):
     text = "Uy ban nhan dan xa\n\nso 12/QD-UBND 12/2024"
     restored, words = shipped.review([text])[0]

@@ -10,7 +10,7 @@ from vidiac.infer.correction import CHANNEL_NAME, Corrector
 from vidiac.infer.lexicon import Lexicon
 from vidiac.train import ocr_pairs
 from vidiac.train.collate import DegradingCollator
-from vidiac.train.confusion_model import ConfusionModel, apply, emissions
+from vidiac.train.confusion_model import ConfusionModel, apply, channel, emissions
 from vidiac.train.corpus import split_of
 from vidiac.train.ocr_report import compare, format_report
 
@@ -87,6 +87,12 @@ def test_emissions_take_a_vowel_and_what_its_marks_were_read_as_as_one_event():
     assert emissions("đồng", "d6éng") == ["d", "6é", "n", "g"]
     assert emissions("Số:", "S06:") == ["S", "06", ":"]
     assert emissions("hồ sơ", "hil sf)") == ["h", "il", " ", "s", "f)"]
+
+
+def test_the_channel_weighs_a_space_read_as_a_symbol_against_the_spaces_kept():
+    # Of 12 spaces 3 were read `.`: the corrector sets words apart at that rate (`Corrector.space`).
+    model = ConfusionModel.fit([("bo.sung", "bổ sung")] * 3 + [("bo sung", "bổ sung")] * 9)
+    assert channel([model])[" "] == {".": round(3 / 9, 6)}
 
 
 def test_confusion_model_learns_context_and_samples_it(tmp_path):
