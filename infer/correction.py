@@ -13,9 +13,10 @@ per clean lowercase character, each reading that changes its letter by how often
 printed it over how often the engine kept the letter. A reading that keeps the letter with
 other marks costs nothing, as in decoding. The weights are scaled by `infer.ocr_severity`,
 and per misread character by `factor`, how much the document reads like OCR (restorer.py):
-typed text gets few corrections or none. A word is rewritten only where a correction has a
-probability of `infer.sure_correction` or more given its line; decoding then chooses its
-marks as for any other word.
+typed text gets few corrections or none. A word is rewritten only where its corrected letters
+(its forms of those letters together, whatever their marks) have a probability of
+`infer.sure_correction` or more given its line; decoding then chooses its marks as for any
+other word.
 """
 import functools
 import json
@@ -267,11 +268,16 @@ class Corrector:
         out = list(words)
         # right to left: offsets hold
         for (i, m), fs, p in reversed(list(zip(tokens, forms, self._posterior(forms, weights)))):
-            best = int(p.argmax())
-            form = fs[best]
-            if form is not None and p[best] >= self.sure and (strip_diacritics(form)
-                                                              != strip_diacritics(m.group().lower())
-                                                              or _miscased(m.group(), lowercase)):
+            # The letters are chosen here and the marks by decoding: forms with the same letters
+            # (bộ, bố, bổ for `b6`) pool their probability.
+            letters = [f and strip_diacritics(f) for f in fs]
+            mass = dict.fromkeys(letters, 0.0)
+            for key, x in zip(letters, p):
+                mass[key] += x
+            best = max(mass, key=mass.get)
+            form = max((f for f, key in zip(fs, letters) if key == best), key=lambda f: p[fs.index(f)])
+            if best is not None and mass[best] >= self.sure and (best != strip_diacritics(m.group().lower())
+                                                                 or _miscased(m.group(), lowercase)):
                 out[i] = out[i][:m.start()] + _cased(form, m.group(), lowercase) + out[i][m.end():]
         return self._split(out, factor)
 

@@ -57,6 +57,14 @@ def test_no_correction_without_ocr_or_where_the_line_does_not_call_for_it():
     assert corrector().correct(["xia", "công"]) == ["xia", "công"]  # no word the engine may have read so
 
 
+def test_forms_with_the_same_letters_pool_their_probability_since_decoding_chooses_the_marks():
+    # `b6` is bộ, bố or bổ, a third each: none is sure, its letters are.
+    lexicon = Lexicon({"bo": ["bộ", "bố", "bổ"], "may": ["máy"]}, {"bộ": 10, "bố": 10, "bổ": 10, "máy": 30}, {})
+    c = Corrector(lexicon, {"ộ": {"6": 1.0}, "ố": {"6": 1.0}, "ổ": {"6": 1.0}}, 1.0, 0.9)
+    first, second = c.correct(["b6", "máy"])
+    assert strip_diacritics(first) == "bo" and second == "máy"
+
+
 def test_a_word_with_a_symbol_for_a_letter_is_read_whole_and_corrected_in_context():
     # The engine prints `?` for a letter it cannot place: `c?a` is của, read as one token.
     c = Corrector(LEXICON, {**CHANNEL, "ủ": {"i": 1.0, "?": 0.5}}, 1.0, 0.9)
