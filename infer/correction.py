@@ -45,13 +45,14 @@ MAX_CORRECTIONS = 8  # the most likely corrections kept per word, beside its own
 UNKNOWN = 1e-6
 END = None  # the trie's key of a word's end: no letter
 # What the corrector reads as one token: a word with symbols the engine printed for a letter it
-# could not place (`chi?c` for chức, `ngh¢` for nghệ), else what the n-grams count. `?` and `’`
-# count only between letters: after a word they are punctuation.
+# could not place (`chi?c` for chức, `ngh¢` for nghệ), else what the n-grams count. A `?` or `’`
+# after a letter goes with the word: a question mark, or part of its last letter (`tri?` for trữ).
 # What an engine prints for a space it ran two words together over (`bổ.sung`, `trụ-sở`,
 # `NHAN'DAN`), beside nothing at all (`VIETNAM`); the channel weighs each (a clean " ").
 SPACE_READINGS = "-.':,’‘"
 LETTERS = re.compile(r"[^\W\d_]+")
-GARBLED = re.compile(rf"[^\W_]+(?:[?’]+[^\W_]+|[{STRAY_SYMBOLS.replace('’', '')}]+[^\W_]*)+|{TOKEN.pattern}")
+GARBLED = re.compile(rf"[^\W_]+(?:[?’]+[^\W_]+|[{STRAY_SYMBOLS.replace('’', '')}]+[^\W_]*)*(?:(?<=[^\W\d_])[?’])?"
+                     rf"|{TOKEN.pattern}")
 
 
 @dataclass(frozen=True)
@@ -248,38 +249,51 @@ class Corrector:
         known = evidence or [None] * len(words)
         cased = [w for w in words if any(c.isalpha() for c in w)]
         lowercase = sum(not w.isupper() for w in cased) > len(cased) / 2  # a line of text, not a heading
-        forms, weights, changed = [], [], False
+        forms, weights, ends, changed = [], [], [], False
         for i, m in tokens:
             text = m.group().lower()
+            body = text[:-1] if text[-1] in "?’" and len(text) > 1 else text
             if any(c.isalpha() for c in text) or len(text) <= SHORT:  # `6` may be ở, `&` ở
                 seen = known[i] if known[i] and len(known[i]) == len(words[i]) == len(words[i].lower()) else None
-                fs, ws, errors = self.candidates(text, seen[m.start():m.end()] if seen else None)
-                kept = [(f, w * factor ** e, e) for f, w, e in zip(fs, ws, errors) if w * factor ** e >= MIN_LIKELY]
-                fs, ws, errors = (tuple(x) for x in zip(*kept)) if kept else ((), (), ())
-                changed = changed or any(errors) or _miscased(m.group(), lowercase)
-                if errors and errors[0]:  # no form of its own: it may be a word the lexicon never saw, as it stands
-                    fs, ws = (None, *fs), (1.0, *ws)
+                seen = seen and seen[m.start():m.end()]
+                options = [(f, w, e, len(body)) for f, w, e in self._likely(body, seen and seen[:len(body)], factor)]
+                if body != text:  # a question mark after the form, at the trigram's odds; or a misread letter
+                    after = self.lexicon.tables([((None,), tuple(o[0] for o in options), (text[-1],))])[0][0][:, 0]
+                    options = [(f, w * float(a), e, n) for (f, w, e, n), a in zip(options, after)
+                               if w * a >= MIN_LIKELY] if options else []
+                    options += [(f, w, e, len(text)) for f, w, e in self._likely(text, seen, factor) if e]
+                changed = changed or any(o[2] for o in options) or _miscased(m.group()[:len(body)], lowercase)
+                if not options or options[0][2]:  # no form of its own: it may be a word the lexicon never saw
+                    options.insert(0, (None, 1.0, 0, len(text)))
             else:
-                fs, ws = ((text,), (1.0,)) if text in self.lexicon.ids else ((), ())
-            forms.append(fs or (None,))  # a token the lexicon cannot place cuts the chain
-            weights.append(np.array(ws or (1.0,)))
+                options = [(text, 1.0, 0, len(text)) if text in self.lexicon.ids else (None, 1.0, 0, len(text))]
+            forms.append(tuple(o[0] for o in options))  # a token the lexicon cannot place (None) cuts the chain
+            weights.append(np.array([o[1] for o in options]))
+            ends.append([o[3] for o in options])
         if not changed:  # at factor 0 no misreading is left
             return self._split(words, factor)
         out = list(words)
         # right to left: offsets hold
-        for (i, m), fs, p in reversed(list(zip(tokens, forms, self._posterior(forms, weights)))):
+        for (i, m), fs, ns, p in reversed(list(zip(tokens, forms, ends, self._posterior(forms, weights)))):
             # The letters are chosen here and the marks by decoding: forms with the same letters
             # (bộ, bố, bổ for `b6`) pool their probability.
-            letters = [f and strip_diacritics(f) for f in fs]
-            mass = dict.fromkeys(letters, 0.0)
-            for key, x in zip(letters, p):
+            keys = [f and (strip_diacritics(f), n) for f, n in zip(fs, ns)]
+            mass = dict.fromkeys(keys, 0.0)
+            for key, x in zip(keys, p):
                 mass[key] += x
             best = max(mass, key=mass.get)
-            form = max((f for f, key in zip(fs, letters) if key == best), key=lambda f: p[fs.index(f)])
-            if best is not None and mass[best] >= self.sure and (best != strip_diacritics(m.group().lower())
-                                                                 or _miscased(m.group(), lowercase)):
-                out[i] = out[i][:m.start()] + _cased(form, m.group(), lowercase) + out[i][m.end():]
+            k = max((k for k, key in enumerate(keys) if key == best), key=lambda k: p[k])
+            source = m.group()[:ns[k]]
+            if best is not None and mass[best] >= self.sure and (best[0] != strip_diacritics(source.lower())
+                                                                 or _miscased(source, lowercase)):
+                out[i] = out[i][:m.start()] + _cased(fs[k], source, lowercase) + out[i][m.start() + ns[k]:]
         return self._split(out, factor)
+
+    def _likely(self, token: str, evidence: tuple | None, factor: float) -> list[tuple[str, float, int]]:
+        """The candidates of `token` (form, weight, misread characters) at the document's `factor`,
+        those likely enough to weigh."""
+        return [(f, w * factor ** e, e) for f, w, e in zip(*self.candidates(token, evidence))
+                if w * factor ** e >= MIN_LIKELY]
 
     def _split(self, words: list[str], factor: float) -> list[str]:
         """`words` with each one that the engine ran together from two (`bổ.sung,`, `VIETNAM`)

@@ -71,6 +71,10 @@ def test_a_word_with_a_symbol_for_a_letter_is_read_whole_and_corrected_in_contex
     assert c.correct(["quyền", "c?a", "công", "dân"]) == ["quyền", "của", "công", "dân"]
     assert c.correct(["dân?", "công"]) == ["dân?", "công"]  # after a word, `?` is a question mark
     assert c.correct(["quyền", "x?z", "công"]) == ["quyền", "x?z", "công"]  # nothing likely: left alone
+    # After a letter, `?` may be part of it (`tri?` for trữ), where a question mark is unlikely there.
+    c = Corrector(LEXICON, {**CHANNEL, "ộ": {"o?": 0.5}}, 1.0, 0.9)
+    assert c.correct(["bo?", "công", "dân"]) == ["bộ", "công", "dân"]
+    assert c.correct(["Bo?"]) == ["Bộ"] and c.correct(["dân?"]) == ["dân?"]
 
 
 def test_capitals_the_engine_read_inside_a_word_take_the_words_case():
