@@ -399,9 +399,13 @@ def _miscased(token: str, lowercase: bool) -> bool:
 def _cased(form: str, source: str, lowercase: bool = False) -> str:
     """`form` in the case of `source`, whose letters may differ: capitals throughout, or a capital
     first or none. A word the engine miscased takes its line's case: on a `lowercase` line its first
-    letter's (`HOi` for Hội), in a heading capitals (`TiNH` for TỈNH)."""
-    letters = [c for c in source if c.isalpha()]
+    letter's (`HOi` for Hội), in a heading capitals (`TiNH` for TỈNH). The case of a misread letter
+    tells nothing (`BG` for Bộ): where fewer than two letters were read right, the line's case
+    decides, after the first letter's."""
+    same = len(form) == len(source) and may_be_syllable(form)  # a code (`NĐ` read `NP`) keeps its capitals
+    letters = [c for k, c in enumerate(source) if c.isalpha() and (not same or strip_diacritics(form[k]) == c.lower())]
     capitals = len(letters) > 1 and all(c.isupper() for c in letters)
-    if (not lowercase and _miscased(source, lowercase)) or (capitals and not _tall(source, lowercase)):
+    if (not lowercase and (_miscased(source, lowercase) or (len(letters) < 2 and not source[:1].islower()))
+            or (capitals and not _tall(source, lowercase))):
         return form.upper()
     return form[:1].upper() + form[1:] if source[:1].isupper() else form

@@ -87,6 +87,10 @@ def test_capitals_the_engine_read_inside_a_word_take_the_words_case():
     # A capital and a vowel read tall (`BO` for Bộ) on a line of text; in a heading, capitals.
     assert c.correct(["BO", "công", "dân"]) == ["Bộ", "công", "dân"]
     assert c.correct(["BO", "CÔNG", "DÂN"]) == ["BO", "CÔNG", "DÂN"]
+    # A misread letter's case tells nothing (`BG` for Bộ): the letters read right and the line decide.
+    c = Corrector(LEXICON, {**CHANNEL, "ộ": {"g": 0.5}}, 1.0, 0.9)
+    assert c.correct(["BG", "công", "dân"]) == ["Bộ", "công", "dân"]
+    assert c.correct(["BG", "CÔNG", "DÂN"]) == ["BỘ", "CÔNG", "DÂN"]
 
 
 def test_the_share_of_unknown_words_tells_ocr_from_typed_text():
