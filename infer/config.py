@@ -167,6 +167,10 @@ class InferConfig:
     # (correction.Scanned), is corrected at least at this share of the channel's error rates,
     # however well it reads: the engine's doubt says where to look (chosen on the dev ladder). 0: as any text.
     scanned_correction: float = 0.3
+    # A document that writes the marks of nearly every word that needs them (a Vietnamese engine,
+    # a Vietnamese keyboard) makes few unknown words, and what it misreads are real words
+    # (`bệ` for hệ): it is corrected at least at this share of the channel's error rates. 0: as any text.
+    marked_correction: float = 0.1
     # How a word is written is evidence of its form: another form weighs this times the share of
     # the document's marked words that are no form the lexicon knows (an engine that misreads
     # marks writes many), or of its words that need marks written without, at most 1 (no
@@ -183,8 +187,9 @@ class InferConfig:
                               f"got {self.prior_bytes!r}")
         if self.mark_doubt < 0:
             raise ConfigError(f"infer.mark_doubt: expected 0 or more, got {self.mark_doubt!r}")
-        if not 0 <= self.scanned_correction <= 1:
-            raise ConfigError(f"infer.scanned_correction: expected 0 to 1, got {self.scanned_correction!r}")
+        for name in ("scanned_correction", "marked_correction"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ConfigError(f"infer.{name}: expected 0 to 1, got {getattr(self, name)!r}")
         if self.ocr_severity < 0:
             raise ConfigError(f"infer.ocr_severity: expected 0 or more, got {self.ocr_severity!r}")
         if self.context_words < 2:

@@ -241,10 +241,13 @@ class Corrector:
             read = after
         return read.get(len(skeleton), (0.0, 0))
 
-    def correct(self, words: list[str], factor: float = 1.0, evidence: list[tuple | None] | None = None) -> list[str]:
+    def correct(self, words: list[str], factor: float = 1.0, evidence: list[tuple | None] | None = None,
+                recase: bool = True) -> list[str]:
         """One line's words with the misread ones rewritten (in the input's case); `factor` scales
         the channel's error rates, for each misread character, as the document's OCR is worse or
-        better; `evidence`: per word, what the engine knew of its characters (`evidence`)."""
+        better; `evidence`: per word, what the engine knew of its characters (`evidence`);
+        `recase`: whether a word's letters read in the wrong case (`cOng`, `BO` for Bộ: an engine
+        without a Vietnamese model) are set right; else capitals stand (`EU`, `MU`)."""
         tokens = [(i, m) for i, w in enumerate(words) if not KEEP_AS_IS.match(w) for m in GARBLED.finditer(w)]
         known = evidence or [None] * len(words)
         cased = [w for w in words if any(c.isalpha() for c in w)]
@@ -262,7 +265,8 @@ class Corrector:
                     options = [(f, w * float(a), e, n) for (f, w, e, n), a in zip(options, after)
                                if w * a >= MIN_LIKELY] if options else []
                     options += [(f, w, e, len(text)) for f, w, e in self._likely(text, seen, factor) if e]
-                changed = changed or any(o[2] for o in options) or _miscased(m.group()[:len(body)], lowercase)
+                changed = changed or any(o[2] for o in options) or (recase and _miscased(m.group()[:len(body)],
+                                                                                         lowercase))
                 if not options or options[0][2]:  # no form of its own: it may be a word the lexicon never saw
                     options.insert(0, (None, 1.0, 0, len(text)))
             else:
@@ -285,7 +289,7 @@ class Corrector:
             k = max((k for k, key in enumerate(keys) if key == best), key=lambda k: p[k])
             source = m.group()[:ns[k]]
             if best is not None and mass[best] >= self.sure and (best[0] != strip_diacritics(source.lower())
-                                                                 or _miscased(source, lowercase)):
+                                                                 or recase and _miscased(source, lowercase)):
                 out[i] = out[i][:m.start()] + _cased(fs[k], source, lowercase) + out[i][m.start() + ns[k]:]
         return self._split(out, factor)
 

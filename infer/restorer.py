@@ -30,6 +30,9 @@ TYPED_UNKNOWN, OCR_UNKNOWN = 0.02, 0.1
 # the lexicon does not know: with infer.mark_doubt 2, another form than the one written weighs
 # at least 0.001.
 MIN_SHARE = 0.0005
+# A document that writes bare at most this share of its words that need marks is written with
+# marks (infer.marked_correction): about 0.001 from Tesseract `vie`, 0.3 in partly stripped text.
+MARKED_BARE = 0.1
 # Documents are restored this many characters at a time (a longer one alone), so that memory
 # stays flat: the model batches the chunks of a batch by length, and on 241,000 characters of
 # news, batches of 16,000 restored 20% slower than one of them all. Worker processes take
@@ -261,6 +264,16 @@ class Restorer:
         are no form the lexicon knows, and times the share of its words that need marks (every
         form has some) written without (each share at least MIN_SHARE); at most 1. Stripped text: (1, 1);
         Tesseract `vie` on a good scan about (0.02, 0.01); its `eng` model (`Két`, `tuyén`) (1, 1)."""
+        (unknown, marked), (bare, needing) = self.marks(words)
+
+        def doubt(share: float, seen: int) -> float:
+            return min(1.0, self.config.infer.mark_doubt * max(MIN_SHARE, share)) if seen else 1.0
+        return doubt(unknown, marked), doubt(bare, needing)
+
+    def marks(self, words: list[str]) -> tuple[tuple[float, int], tuple[float, int]]:
+        """How a document writes marks: (the share of its marked words that are no form the lexicon
+        knows, how many are marked), (the share of its words that need marks written without, how
+        many need them)."""
         marked = unknown = needing = bare = 0
         for t in (t for w in words for t in TOKEN.findall(w.lower()) if any(c.isalpha() for c in t)):
             letters = strip_diacritics(t)
@@ -271,17 +284,19 @@ class Restorer:
             if forms and letters not in forms:  # no form without marks
                 needing += 1
                 bare += letters == t
-
-        def doubt(share: float, seen: int) -> float:
-            return min(1.0, self.config.infer.mark_doubt * max(MIN_SHARE, share)) if seen else 1.0
-        return doubt(unknown / max(marked, 1), marked), doubt(bare / max(needing, 1), needing)
+        return (unknown / max(marked, 1), marked), (bare / max(needing, 1), needing)
 
     def correct(self, layout: Layout, foreign: list[bool], evidence: list | None = None) -> None:
         """Rewrite in place the words OCR misread (correction.py), line by line, at the channel's
         error rates scaled by how much the document reads like OCR; `evidence`: per word, what the
         engine knew of its characters (Corrector.evidence)."""
-        share = self.corrector.share_unknown([w for w, f in zip(layout.words, foreign) if not f])
-        factor = min(1.0, max(0.0, share - TYPED_UNKNOWN) / (OCR_UNKNOWN - TYPED_UNKNOWN))
+        words = [w for w, f in zip(layout.words, foreign) if not f]
+        share = self.corrector.share_unknown(words)
+        ocr = min(1.0, max(0.0, share - TYPED_UNKNOWN) / (OCR_UNKNOWN - TYPED_UNKNOWN))
+        factor = ocr
+        bare, needing = self.marks(words)[1]
+        if needing and bare <= MARKED_BARE:
+            factor = max(factor, self.config.infer.marked_correction)
         if evidence:
             factor = max(factor, self.config.infer.scanned_correction)
         if not factor:
@@ -289,7 +304,8 @@ class Restorer:
         for a, b in lines(layout):
             # A line with no letter (`@@@`, `***`) is a separator or a table rule, not misread words.
             if not foreign[a] and any(c.isalpha() for w in layout.words[a:b] for c in w):
-                layout.words[a:b] = self.corrector.correct(layout.words[a:b], factor, evidence and evidence[a:b])
+                layout.words[a:b] = self.corrector.correct(layout.words[a:b], factor, evidence and evidence[a:b],
+                                                           recase=bool(ocr or evidence))
 
     def decode(self, sources: list[str], mode: str, doubts: list[tuple[float, float]] | None = None) -> list[Row]:
         """Constrained greedy decoding of texts of up to prior_bytes (see decoding.py): the words

@@ -164,6 +164,18 @@ def test_a_merged_word_is_restored_as_two_and_keeps_its_line_and_its_record(ship
     assert all(r["confidence"] is not None for r in records)
 
 
+def test_a_page_written_with_marks_gets_its_misread_real_words_corrected_and_keeps_its_capitals(shipped):
+    # Tesseract `vie` on a poor scan: every word a syllable, `bóp` for họp and `bạn` for hạn.
+    page = ("Hội đồng quản trị phải triệu tập bóp Đại hội đồng cổ đông trong thời bạn 60 ngày.\n"
+            "Doanh nghiệp chấm dứt boat động theo quy định của Luật này.")
+    assert shipped.restore(page) == ("Hội đồng quản trị phải triệu tập họp Đại hội đồng cổ đông trong thời hạn "
+                                     "60 ngày.\nDoanh nghiệp chấm dứt hoạt động theo quy định của Luật này.")
+    typed = "Các nước EU và đội MU đã ký thỏa thuận hợp tác với Việt Nam."
+    assert shipped.restore(typed) == typed
+    off = Restorer.from_pretrained(DEFAULT_MODEL, marked_correction=0.0)
+    assert "bóp" in off.restore(page)
+
+
 def test_a_line_without_letters_in_an_ocr_document_stays_as_it_is(shipped):
     lines = ["Thong tu nay quy dinh vé chirc nang, nhiém vu cia Cuc", "@@@", "***", "-----", "6 &",
              "Dieu 2. Doi tuong ap dung"]
