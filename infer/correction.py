@@ -51,8 +51,8 @@ END = None  # the trie's key of a word's end: no letter
 # `NHAN'DAN`), beside nothing at all (`VIETNAM`); the channel weighs each (a clean " ").
 SPACE_READINGS = "-.':,’‘"
 LETTERS = re.compile(r"[^\W\d_]+")
-GARBLED = re.compile(rf"[^\W_]+(?:[?’]+[^\W_]+|[{STRAY_SYMBOLS.replace('’', '')}]+[^\W_]*)*(?:(?<=[^\W\d_])[?’])?"
-                     rf"|{TOKEN.pattern}")
+GARBLED = re.compile(rf"[^\W_]+(?:[?’]+[^\W_]+|[{STRAY_SYMBOLS.replace('’', '')}]+[^\W_]*)*"
+                     rf"(?P<tail>(?<=[^\W\d_])[?’])?|{TOKEN.pattern}")
 
 
 @dataclass(frozen=True)
@@ -255,7 +255,7 @@ class Corrector:
         forms, weights, ends, changed = [], [], [], False
         for i, m in tokens:
             text = m.group().lower()
-            body = text[:-1] if text[-1] in "?’" and len(text) > 1 else text
+            body = text[:len(text) - len(m.group("tail") or "")]
             if any(c.isalpha() for c in text) or len(text) <= SHORT:  # `6` may be ở, `&` ở
                 seen = known[i] if known[i] and len(known[i]) == len(words[i]) == len(words[i].lower()) else None
                 seen = seen and seen[m.start():m.end()]

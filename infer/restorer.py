@@ -294,9 +294,10 @@ class Restorer:
         share = self.corrector.share_unknown(words)
         ocr = min(1.0, max(0.0, share - TYPED_UNKNOWN) / (OCR_UNKNOWN - TYPED_UNKNOWN))
         factor = ocr
-        bare, needing = self.marks(words)[1]
-        if needing and bare <= MARKED_BARE:
-            factor = max(factor, self.config.infer.marked_correction)
+        if factor < self.config.infer.marked_correction:  # else it reads like OCR enough already
+            bare, needing = self.marks(words)[1]
+            if needing and bare <= MARKED_BARE:
+                factor = self.config.infer.marked_correction
         if evidence:
             factor = max(factor, self.config.infer.scanned_correction)
         if not factor:

@@ -170,7 +170,7 @@ def test_constrained_output_never_loses_or_invents_text(shipped):
         assert len(row.confidence) == len(text)
 
 
-def test_the_model_alone_keeps_the_text_between_its_chunks(shipped):
+def test_the_model_alone_keeps_the_text_between_its_chunks():
     """Without the prior nothing is settled, and the model decodes pieces of chunk_bytes."""
     text = "Uy ban nhan dan xa da ban hanh ke hoach tuyen truyen.\n- Luu: VT.\n" * 40
     restorer = Restorer.from_pretrained(DEFAULT_MODEL, prior_weight=0.0)
