@@ -45,8 +45,8 @@ def workers_private_mb() -> float:
 
 def load(job: dict):
     kind = job["system"]
-    if kind == "model":
-        return Restorer.from_pretrained(job["model"])
+    if kind == "model":  # a model directory, or a vidiac-export directory on its runtime
+        return Restorer.from_pretrained(job["model"], threads=job["threads"])
     if kind == "model workers":
         return Restorer.from_pretrained(job["model"], jobs=job["threads"])
     if kind == "identity":
@@ -85,7 +85,8 @@ def main() -> int:
     result = {
         "outputs": outputs, "seconds": seconds, "failures": failures, "load_s": load_s,
         "page_s": statistics.median(page), "shared_mb": shared_mb, "peak_mb": status_mb("VmHWM") + workers_mb,
-        "parameters": sum(p.numel() for p in system.model.parameters()) if isinstance(system, Restorer) else None,
+        "parameters": (sum(p.numel() for p in system.backend.model.parameters())
+                       if isinstance(system, Restorer) and system.backend.runtime == "pytorch" else None),
     }
     Path(sys.argv[2]).write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
     return 0

@@ -32,7 +32,7 @@ from sets import (BenchmarkError, BenchSet, cache_key, clean_documents, ladder_s
                   tesseract_sets, training_lines)
 
 from vidiac.infer import ConfigError, ModelDirError, load_config  # noqa: E402
-from vidiac.infer.restorer import check_model_dir  # noqa: E402
+from vidiac.infer.backends import check_model_dir, is_export  # noqa: E402
 from vidiac.infer.vietnamese import set_tone_style, strip_diacritics  # noqa: E402
 from vidiac.train.metrics import CATEGORIES, category_accuracy, left_as_input, right_words_changed, scores  # noqa: E402
 
@@ -124,6 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2,
                         help="threads per system; from 2, the model also runs in as many worker processes "
                              "of one thread")
+    parser.add_argument("--exports", nargs="*", default=[], metavar="DIR",
+                        help="vidiac-export directories of the model, restoring every set through the whole pipeline "
+                             "on their runtimes beside PyTorch")
     parser.add_argument("--cache", default=str(HERE / "cache"), help="where sets and baselines are cached")
     parser.add_argument("--out", default=str(HERE / "RESULTS.md"))
     args = parser.parse_args(argv)
@@ -138,6 +141,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(args) -> None:
     cfg = load_config(check_model_dir(args.model))
+    for path in args.exports:
+        if not is_export(check_model_dir(path)):
+            raise BenchmarkError(f"{path}: is not a vidiac-export directory")
     cache = Path(args.cache)
     corpora = {"legal": args.legal, "news": args.news}
     docs = {name: clean_documents(path, args.docs, cfg, cache) for name, path in corpora.items()}
@@ -154,6 +160,10 @@ def run(args) -> None:
     for system in (s for s in SYSTEMS if s != "model workers" or args.threads > 1):
         results[system] = measure(system, {**job, "pickle": str(pickles.get(system, ""))}, args.threads)
         print(f"{system}: {sum(results[system]['seconds'].values()):.1f} s", flush=True)
+    exported = {}
+    for path in args.exports:
+        exported[path] = measure("model", {**job, "model": path, "scanned": {}}, args.threads)
+        print(f"export {path}: {sum(exported[path]['seconds'].values()):.1f} s", flush=True)
     rare_below = RARE_PER_MILLION * trigram.total / 1e6
     scored = {system: {s.name: {**scores(r["outputs"][s.name], s.targets),
                                 **category_accuracy(r["outputs"][s.name], s.targets,
@@ -178,7 +188,8 @@ def run(args) -> None:
     familiar = {name: trigram.seen_share(set_tone_style(d, "traditional") for d in ds) for name, ds in docs.items()}
     Path(args.out).write_text(report(args, cfg, sets, ladder, docs, job["page"], results, scored, trigram, familiar,
                                      table(served, archived, args.page_bytes) + [""]
-                                     + generate_table(generated, args.generate_docs)), encoding="utf-8")
+                                     + generate_table(generated, args.generate_docs) + [""]
+                                     + runtimes_table(sets, results["model"], exported)), encoding="utf-8")
     print(f"wrote {args.out}")
 
 
@@ -246,6 +257,34 @@ def ladder_table(args, ladder: list[BenchSet], results, scored) -> list[str]:
             row += f" | {left / max(wrong, 1):.2f} | {changed:,} of {right:,}"
         out.append(row + " |")
     return out + [""]
+
+
+def runtimes_table(sets: list[BenchSet], model: dict, exported: dict[str, dict]) -> list[str]:
+    """Each export's word accuracy and speed beside PyTorch's, and the share of words and lines
+    where its output is PyTorch's."""
+    if not exported:
+        return []
+    scored_sets = [s for s in sets if s.sources]
+    out = ["## Runtimes", "",
+           "The model's exports (`vidiac-export`) restore every set through the whole pipeline on their runtime "
+           "(`vidiac-restore -m EXPORT_DIR`). Agreement: of the output's words (lines), the share equal to PyTorch's "
+           "output, word by word (line by line). chars/s: all sets, one process, as in Speed and memory.", "",
+           "| runtime | set | word accuracy | PyTorch's | word agreement | line agreement |",
+           "|---|---|---|---|---|---|"]
+    speeds = []
+    for path, result in {"PyTorch": model, **exported}.items():
+        chars = sum(len(src) for s in scored_sets for src in s.sources)
+        speeds.append(f"| {_shown(path)} | {chars / sum(result['seconds'][s.name] for s in scored_sets):,.0f} |")
+        if result is model:
+            continue
+        for s in scored_sets:
+            ours, theirs = result["outputs"][s.name], model["outputs"][s.name]
+            words = [a == b for x, y in zip(ours, theirs) for a, b in zip(x.split(), y.split())]
+            lines = [a == b for x, y in zip(ours, theirs) for a, b in zip(x.split("\n"), y.split("\n"))]
+            out.append(f"| {_shown(path)} | {s.name} | {scores(ours, s.targets)['word_accuracy']:.4f} | "
+                       f"{scores(theirs, s.targets)['word_accuracy']:.4f} | {sum(words) / max(1, len(words)):.4f} | "
+                       f"{sum(lines) / max(1, len(lines)):.4f} |")
+    return out + ["", "| runtime | chars/s |", "|---|---|", *speeds, ""]
 
 
 def report(args, cfg, sets: list[BenchSet], ladder: list[BenchSet], docs, page: str, results, scored, trigram,

@@ -21,10 +21,10 @@ class RestoreFiles:
     """A Ray actor: one restorer, loaded once, that restores batches of files into the output folder."""
 
     def __init__(self, args: argparse.Namespace):
-        import torch
-        torch.set_num_threads(1)  # one CPU per actor, as Ray schedules it
         self.args = args
-        self.restorer = Restorer.from_pretrained(args.model, **({"ocr_severity": 0.0} if args.keep_letters else {}))
+        # One CPU per actor, as Ray schedules it.
+        self.restorer = Restorer.from_pretrained(args.model, threads=1,
+                                                 **({"ocr_severity": 0.0} if args.keep_letters else {}))
 
     def __call__(self, batch: dict) -> dict:
         files = [(Path(p), Path(r)) for p, r in zip(batch["path"], batch["rel"])]

@@ -8,7 +8,6 @@ import sys
 from collections import deque
 from pathlib import Path
 
-import torch
 from tqdm import tqdm
 from transformers.utils import logging as hf_logging
 
@@ -114,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
                              "files, or folders of them (default: stdin, text)")
     parser.add_argument("-o", "--output", metavar="OUT",
                         help="output file, or folder when there are several inputs or a folder (default: stdout)")
-    parser.add_argument("-m", "--model", metavar="MODEL_DIR", help=f"model directory (default: {default_model_dir()})")
+    parser.add_argument("-m", "--model", metavar="MODEL_DIR",
+                        help=f"model directory or vidiac-export directory (default: {default_model_dir()})")
     parser.add_argument("--beams", type=int, help="beam search width (default: the model's config, greedy)")
     parser.add_argument("--tone-style", choices=TONE_STYLES,
                         help="tone mark placement: traditional (hòa, thủy), modern (hoà, thuỷ), "
@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
                              "a confidence and a flag, so that only uncertain words need a look")
     parser.add_argument("--ocr-lang", default="vie",
                         help="Tesseract's language for images and PDFs: vie (default), eng or vie+eng")
-    parser.add_argument("--threads", type=int, help="CPU threads for the model (default: torch's choice)")
+    parser.add_argument("--threads", type=int, help="CPU threads for the model (default: its runtime's choice)")
     parser.add_argument("--jobs", type=int, default=1,
                         help="worker processes, one CPU thread each, that share the files and the blocks of a long "
                              "one: on a machine with N cores, --jobs N restores an archive fastest (default: 1)")
@@ -153,8 +153,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(args) -> int:
     hf_logging.disable_progress_bar()  # a bar for loading 4 MB of weights is noise on a clerk's terminal
-    if args.threads:
-        torch.set_num_threads(args.threads)
     files = collect(args.inputs)
     folder_out = len(files) > 1 or any(Path(i).is_dir() for i in args.inputs) or (
         args.output is not None and Path(args.output).is_dir())
@@ -168,7 +166,7 @@ def run(args) -> int:
         from .archive import restore_archive  # Ray only where it is asked for
         return restore_archive(files, args)
     stdin_text = None if files else read_text(sys.stdin.buffer.read(), "stdin", args.encoding, args.legacy)
-    restorer = Restorer.from_pretrained(args.model, jobs=args.jobs,
+    restorer = Restorer.from_pretrained(args.model, jobs=args.jobs, threads=args.threads or 0,
                                         **({"ocr_severity": 0.0} if args.keep_letters else {}))
     if (args.beams or 1) > 1 and (args.constraint or restorer.config.infer.constraint) != "none":
         raise InputError("--beams needs --constraint none: constrained decoding is greedy")

@@ -27,14 +27,11 @@ shipped model's settings, that leaves it 6% of the characters of legal text and 
 """
 import bisect
 import functools
-import inspect
 import itertools
 import math
 import re
 
 import numpy as np
-import torch
-from transformers import DynamicCache, EncoderDecoderCache, T5ForConditionalGeneration
 
 from .lexicon import TOKEN, Lexicon, options
 from .vietnamese import may_be_syllable, set_tone_style, strip_diacritics
@@ -43,14 +40,11 @@ from .vietnamese import may_be_syllable, set_tone_style, strip_diacritics
 # syllable it never saw stays as written. Tesseract `vie` on the dev ladder: 0.001-0.03 down to
 # copies of copies, 0.05-0.07 for faxes.
 TRUSTED = 0.03
-EOS, OFFSET = 1, 3  # ByT5: pad 0 (also the decoder start), eos 1, unk 2, then byte b is b + 3
+START, EOS, OFFSET = 0, 1, 3  # ByT5: pad 0 (also the decoder start), eos 1, unk 2, then byte b is b + 3
 WORD = re.compile(r"[^\W_]+")  # words: letters and digits (`năm 2024`)
 # Bytes drafted per pass: with the KV cache a pass costs what it reads, and a draft is wasted
 # past its first disagreement. On 20 dev documents per set, 16 to 96 restored all sets in 52-57 s.
 DRAFT_BYTES = 48
-# transformers 5.24 renamed `past_key_values` to `cache`, and warns at the old name.
-CACHE_ARG = ("cache" if "cache" in inspect.signature(T5ForConditionalGeneration.forward).parameters
-             else "past_key_values")
 
 
 def left_as_written(token: str, lexicon: Lexicon) -> bool:
@@ -222,18 +216,20 @@ class Row:
     def allowed(self) -> list[int]:
         return sorted(self._next())
 
-    def step(self, logits: torch.Tensor | None) -> int:
-        """Emit the best allowed byte under the model's `logits` for this position plus the
-        weighted prior (no logits needed where one byte is allowed). Returns it."""
+    def step(self, logits) -> int:
+        """Emit the best allowed byte under the model's `logits` for this position (any runtime's
+        array) plus the weighted prior (no logits needed where one byte is allowed). Returns it."""
         mass = self._next()
         allowed = sorted(mass)
         if len(allowed) == 1:
             token, p = allowed[0], 1.0
         else:
-            scores = torch.log_softmax(logits[allowed].float(), dim=-1)
+            scores = np.asarray(logits, np.float32)[allowed]
             if self.prior_weight and mass[allowed[0]]:
-                scores = scores + self.prior_weight * torch.log(torch.tensor([mass[t] for t in allowed]))
-            probs = torch.softmax(scores, dim=-1)
+                scores = (scores - scores.max() - np.log(np.exp(scores - scores.max()).sum())
+                          + self.prior_weight * np.log(np.array([mass[t] for t in allowed], np.float32)))
+            probs = np.exp(scores - scores.max())
+            probs /= probs.sum()
             best = int(probs.argmax())
             token, p = allowed[best], float(probs[best])
         self.push(token, p)
@@ -339,41 +335,24 @@ class Row:
         return "".join(self.out)
 
 
-@torch.inference_mode()
-def decode(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, rows: list[Row]) -> int:
-    """Constrained greedy decoding of `rows` (one per input row), in place. Returns decoder passes.
+def decode(session, rows: list[Row]) -> int:
+    """Constrained greedy decoding of `rows`, one per text of the backend's `session` (backends.py),
+    in place. Returns decoder passes.
 
-    The decoder keeps its keys and values of the positions every row has accepted (a KV cache),
-    so each pass reads only what is new: the bytes a row accepted beyond the slowest row, and a
-    draft of DRAFT_BYTES. Past a disagreement a draft is wasted, and OCR text disagrees often."""
-    encoded = model.get_encoder()(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-    cache = EncoderDecoderCache(DynamicCache(config=model.config), DynamicCache(config=model.config))
-    held, cached = list(range(len(rows))), 0  # the rows the cache holds, and its positions for each
+    Each pass reads, for every row still going, what is new: the bytes it accepted beyond the
+    slowest row, and a draft of DRAFT_BYTES. Past a disagreement a draft is wasted, and OCR text
+    disagrees often."""
     passes = 0
     while True:
-        active = [i for i in held if not rows[i].done]
+        active = [i for i, row in enumerate(rows) if not row.done]
         if not active:
             return passes
-        if active != held:
-            cache.batch_select_indices(torch.tensor([held.index(i) for i in active], device=input_ids.device))
-            held = active
         # Position p of a row's decoder input holds its byte p - 1 (0: the start token); a row has
         # been fed all its bytes but the last, which the model chose where it read the draft's.
         keep = min(len(rows[i].tokens) for i in active)
-        if cached > keep:
-            cache.crop(keep - cached)  # negative: tokens to remove, in every transformers 5
         drafts = [rows[i].draft(DRAFT_BYTES) for i in active]
-        seqs = [([model.config.decoder_start_token_id] + rows[i].tokens)[keep:] + d for i, d in zip(active, drafts)]
-        dec = torch.zeros(len(seqs), max(map(len, seqs)), dtype=torch.long)
-        for k, s in enumerate(seqs):
-            dec[k, :len(s)] = torch.tensor(s)
-        # Right padding is harmless: causal attention never looks ahead, and the next pass crops
-        # the cache back to positions every row has accepted.
-        idx = torch.tensor(active, device=input_ids.device)
-        # Bytes are chosen one at a time on the CPU: one copy per pass, not one per byte, on a GPU.
-        logits = model(encoder_outputs=(encoded[idx],), attention_mask=attention_mask[idx],
-                       decoder_input_ids=dec.to(input_ids.device), use_cache=True, **{CACHE_ARG: cache}).logits.cpu()
-        cached = keep + dec.shape[1]
+        inputs = [([START] + rows[i].tokens)[keep:] + d for i, d in zip(active, drafts)]
+        logits = session.logits(active, inputs, keep)
         passes += 1
         for k, (i, draft) in enumerate(zip(active, drafts)):
             row, start = rows[i], len(rows[i].tokens) - keep

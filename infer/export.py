@@ -1,12 +1,15 @@
 """vidiac-export: a model directory as a CTranslate2 or ONNX model, for runtimes without PyTorch.
 
     vidiac-export models/default --format ctranslate2 --quantize int8 -o exports/ct2
-    vidiac-export models/default --format onnx -o exports/onnx --check lines.txt
+    vidiac-export models/default --format onnx -o exports/onnx --check held_out.txt
+    vidiac-restore -m exports/ct2 report.txt
 
-The export directory holds the converted model and the model's `vidiac.yaml`, so that
-`vidiac.infer.runtimes.load_export` restores with the same chunking and tone style.
-`--check FILE` restores FILE's lines with PyTorch and with the export, both generating
-greedily without constraint, and prints how many agree exactly, and both speeds.
+The export directory holds the converted model beside the model directory's `vidiac.yaml`,
+lexicon and OCR channel, so that it restores through the same pipeline as the model directory
+(backends.py): the constraint, the prior, the corrector and review are the same; only the
+model's arithmetic runs on another runtime. `--check FILE` takes FILE's lines as correctly
+written Vietnamese, restores them stripped of their marks with both, and prints how many lines
+and words the two agree on, each one's word accuracy, and both speeds.
 
 The ONNX export is two graphs: `encoder.onnx` (input bytes to encoder states, and each
 decoder layer's cross-attention keys and values, computed once per input) and
@@ -22,9 +25,11 @@ from pathlib import Path
 import torch
 from transformers import ByT5Tokenizer, EncoderDecoderCache, T5ForConditionalGeneration
 
+from .backends import ModelDirError, check_model_dir, is_export
 from .config import CONFIG_NAME, ConfigError, load_config
-from .restorer import ModelDirError, Restorer, check_model_dir
-from .runtimes import load_export
+from .correction import CHANNEL_NAME
+from .restorer import Restorer
+from .vietnamese import strip_diacritics
 
 FORMATS = ("ctranslate2", "onnx")
 
@@ -108,6 +113,8 @@ def export_onnx(model_dir: Path, out: Path) -> None:
 
 def export(model_dir: str | Path, fmt: str, out: str | Path, quantize: str | None = None) -> Path:
     model_dir, out = check_model_dir(model_dir), Path(out)
+    if is_export(model_dir):
+        raise ExportError(f"{model_dir}: is an export already; export the model directory it came from")
     load_config(model_dir)  # a broken vidiac.yaml is reported now, not when the export is loaded
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ExportError(f"{out}: already exists and is not an empty directory; choose a new output directory")
@@ -121,22 +128,32 @@ def export(model_dir: str | Path, fmt: str, out: str | Path, quantize: str | Non
             export_onnx(model_dir, out)
     except ImportError as e:
         raise ExportError(f"{fmt} exports need the export extra, pip install 'vidiac[export]' ({e})") from None
-    shutil.copy(model_dir / CONFIG_NAME, out / CONFIG_NAME)
+    # What the pipeline reads besides the weights: its settings, the lexicon (in its shards), the channel.
+    for path in [model_dir / CONFIG_NAME, model_dir / CHANNEL_NAME, *model_dir.glob("lexicon*.npz")]:
+        if path.is_file():
+            shutil.copy(path, out / path.name)
     return out
 
 
 def check(model_dir: Path, export_dir: Path, lines: list[str], threads: int = 0) -> dict[str, float]:
-    """Share of lines the export restores exactly as PyTorch greedy free generation does, and both speeds."""
-    if threads:
-        torch.set_num_threads(threads)
-    results, speeds = {}, {}
-    restorers = {"pytorch": Restorer.from_pretrained(model_dir), "export": load_export(export_dir, threads)}
-    for name, restorer in restorers.items():
-        start = time.perf_counter()
-        results[name] = restorer.restore_many(lines, num_beams=1, constraint="none")
-        speeds[name] = sum(map(len, lines)) / (time.perf_counter() - start)
-    agree = sum(a == b for a, b in zip(results["pytorch"], results["export"]))
-    return {"lines": len(lines), "agreement": agree / max(1, len(lines)),
+    """`lines`, correctly written, restored from their stripped form through the whole pipeline
+    on PyTorch and on the export: the share of lines and of words the two restore alike, each
+    one's word accuracy against `lines`, and both speeds."""
+    stripped = [strip_diacritics(s) for s in lines]
+    restored, speeds = {}, {}
+    for name, path in (("pytorch", model_dir), ("export", export_dir)):
+        with Restorer.from_pretrained(path, threads=threads) as restorer:
+            start = time.perf_counter()
+            restored[name] = restorer.restore_many(stripped)
+            speeds[name] = sum(map(len, lines)) / (time.perf_counter() - start)
+    words = [(g, a, b) for line, x, y in zip(lines, restored["pytorch"], restored["export"])
+             for g, a, b in zip(line.split(), x.split(), y.split())]
+    n = max(1, len(words))
+    same_lines = sum(a == b for a, b in zip(restored["pytorch"], restored["export"]))
+    return {"lines": len(lines), "line_agreement": same_lines / max(1, len(lines)),
+            "word_agreement": sum(a == b for _, a, b in words) / n,
+            "pytorch_word_accuracy": sum(g == a for g, a, _ in words) / n,
+            "export_word_accuracy": sum(g == b for g, _, b in words) / n,
             "pytorch_chars_per_s": speeds["pytorch"], "export_chars_per_s": speeds["export"]}
 
 
@@ -147,8 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-o", "--output", required=True, metavar="OUT", help="new directory to write the export to")
     parser.add_argument("--quantize", choices=("int8",), help="int8 weights (ctranslate2 only)")
     parser.add_argument("--check", metavar="FILE",
-                        help="after exporting, restore FILE's non-empty lines with PyTorch and with the export, "
-                             "greedily without constraint; print the share that agree exactly and both speeds")
+                        help="after exporting, restore FILE's non-empty lines (correctly written Vietnamese), "
+                             "stripped of their marks, with PyTorch and with the export; print how many lines and "
+                             "words agree, each one's word accuracy and both speeds")
     parser.add_argument("--threads", type=int, help="CPU threads for the check (default: each runtime's choice)")
     args = parser.parse_args(argv)
     try:

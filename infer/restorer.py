@@ -6,11 +6,9 @@ import os
 from pathlib import Path
 from typing import Iterable, Iterator
 
-import torch
-from transformers import ByT5Tokenizer, T5Config, T5ForConditionalGeneration
-
+from .backends import ModelDirError, batches, check_model_dir, load_backend
 from .chunking import Layout, align_words, chunk_text, per_word, plan_chunks, split_text
-from .config import CONFIG_NAME, Config, ConfigError, load_config
+from .config import Config, ConfigError, load_config
 from .correction import Corrector, Scanned
 from .decoding import WORD, Row, decode, folded, left_as_written
 from .lexicon import MODES, TOKEN, Lexicon
@@ -18,7 +16,6 @@ from .vietnamese import may_be_syllable, normalize, set_tone_style, strip_diacri
 from .workers import Workers
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "default"
-WEIGHTS = ("model.safetensors", "model.safetensors.index.json")
 # A line is judged not Vietnamese from 4 words, 70% of them no Vietnamese syllable: a line of
 # names (`Diego Costa tra dua Antonio Conte`, 67%) is still restored.
 FOREIGN_WORDS, FOREIGN_SHARE = 4, 0.7
@@ -59,12 +56,6 @@ def lines(layout: Layout) -> list[tuple[int, int]]:
     return list(zip(starts, starts[1:]))
 
 
-def batches(texts: list[str], size: int) -> list[list[int]]:
-    """Indices of `texts` in batches of similar length, `size` at a time, so padding stays small."""
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    return [order[b:b + size] for b in range(0, len(order), size)]
-
-
 def grouped(texts: Iterable[str], chars: int) -> Iterator[list[str]]:
     """Consecutive `texts` in lists of about `chars` characters."""
     group, size = [], 0
@@ -78,51 +69,27 @@ def grouped(texts: Iterable[str], chars: int) -> Iterator[list[str]]:
         yield group
 
 
-def max_new_tokens(longest: int) -> int:
-    """Output budget of free generation for inputs of `longest` tokens: restored text is longer
-    than its stripped input (ế is 3 bytes where e is 1)."""
-    return 2 * longest + 7
-
-
-class ModelDirError(RuntimeError):
-    """A model directory that is missing or incomplete."""
-
-
 def default_model_dir() -> Path:
     return Path(os.environ.get("VIDIAC_MODEL", DEFAULT_MODEL))
-
-
-def check_model_dir(path: str | Path) -> Path:
-    path = Path(path)
-    if not path.is_dir():
-        raise ModelDirError(f"{path}: no such model directory")
-    missing = [n for n in (CONFIG_NAME, "config.json") if not (path / n).is_file()]
-    if not any((path / n).is_file() for n in WEIGHTS):
-        missing.append("model.safetensors (or its shard index)")
-    if missing:
-        raise ModelDirError(f"{path}: incomplete model directory, missing {', '.join(missing)}")
-    return path
 
 
 class Restorer:
     """`Restorer.from_pretrained(path).restore(text)` gives `text` with its diacritics restored."""
 
-    jobs, _loader, _workers = 1, None, None  # one process, until __init__ says otherwise (exports keep it)
-
-    def __init__(self, model: T5ForConditionalGeneration, config: Config, lexicon: Lexicon | None = None,
+    def __init__(self, backend, config: Config, lexicon: Lexicon | None = None,
                  corrector: Corrector | None = None, jobs: int = 1, loader=None):
-        """`jobs`: worker processes (one torch thread each) that share the documents of a call;
-        `loader` loads this restorer again in a worker where processes cannot fork."""
+        """`backend`: the model on its runtime (backends.py); `jobs`: worker processes (one thread
+        each) that share the documents of a call; `loader` loads this restorer again in a worker
+        where it cannot be forked."""
         if jobs < 1:
             raise ValueError(f"jobs: expected 1 or more worker processes, got {jobs}")
-        self.model = model.eval()
+        self.backend = backend
         self.config = config
         self.lexicon = lexicon or Lexicon({})
         self.corrector = corrector
-        self.tokenizer = ByT5Tokenizer()
         if config.infer.constraint not in (*MODES, "none"):
             raise ModelDirError(f"infer.constraint must be one of {(*MODES, 'none')}, not {config.infer.constraint!r}")
-        self.jobs, self._loader = jobs, loader
+        self.jobs, self._loader, self._workers = jobs, loader, None
 
     def close(self) -> None:
         """Stop the worker processes, if any."""
@@ -137,32 +104,25 @@ class Restorer:
         self.close()
 
     @classmethod
-    def from_pretrained(cls, path: str | Path | None = None, device: str = "cpu", jobs: int = 1,
+    def from_pretrained(cls, path: str | Path | None = None, device: str = "cpu", jobs: int = 1, threads: int = 0,
                         **infer) -> "Restorer":
-        """The model directory's restorer, restoring in `jobs` processes; keyword arguments
-        override its `infer` settings."""
+        """The restorer of a model directory or a `vidiac-export` directory, restoring in `jobs`
+        processes with `threads` CPU threads for the model (0: the runtime's choice); keyword
+        arguments override its `infer` settings."""
         path = check_model_dir(path or default_model_dir())
         try:
             config = load_config(path)
             config = dataclasses.replace(config, infer=dataclasses.replace(config.infer, **infer))
         except ConfigError as e:
             raise ModelDirError(str(e)) from None
-        try:
-            model_config = T5Config.from_pretrained(path)
-            if model_config.dense_act_fn == "gelu_new":
-                # The same tanh approximation of GELU in one fused kernel instead of six element-wise
-                # ops: decoding 16% faster on CPU, output unchanged on 40 dev documents.
-                model_config.dense_act_fn = "gelu_pytorch_tanh"
-            model = T5ForConditionalGeneration.from_pretrained(path, config=model_config)
-        except (OSError, ValueError) as e:
-            raise ModelDirError(f"{path}: cannot load the model weights: {e}") from None
+        backend = load_backend(path, device, threads)
         try:
             lexicon = Lexicon.load(path)
             corrector = Corrector.load(path, lexicon, config.infer.ocr_severity, config.infer.sure_correction)
         except ValueError as e:
             raise ModelDirError(str(e)) from None
-        return cls(model.to(device), config, lexicon, corrector, jobs,
-                   functools.partial(cls.from_pretrained, path, device, **infer))
+        return cls(backend, config, lexicon, corrector, jobs, functools.partial(cls.from_pretrained, path, device,
+                                                                                threads=1, **infer))
 
     def restore(self, text: str, **options) -> str:
         return self.restore_many([text], **options)[0]
@@ -325,21 +285,16 @@ class Restorer:
         texts = [part.source for _, _, part in parts]
         self.passes = 0
         for idx in batches(texts, cfg.batch_size):
-            batch = self.tokenizer([texts[i] for i in idx], return_tensors="pt", padding=True).to(self.model.device)
-            self.passes += decode(self.model, batch["input_ids"], batch["attention_mask"], [parts[i][2] for i in idx])
+            session = self.backend.session([texts[i] for i in idx])
+            self.passes += decode(session, [parts[i][2] for i in idx])
         for row, start, part in parts:
             row.take(start, part)
         return rows
 
-    @torch.inference_mode()
     def generate(self, sources: list[str], num_beams: int = 1) -> list[str]:
         """Unconstrained model outputs for chunk texts."""
         outputs = [""] * len(sources)
         for idx in batches(sources, self.config.infer.batch_size):
-            batch = self.tokenizer([sources[i] for i in idx], return_tensors="pt", padding=True)
-            batch = batch.to(self.model.device)
-            generated = self.model.generate(**batch, num_beams=num_beams, do_sample=False,
-                                            max_new_tokens=max_new_tokens(batch["input_ids"].shape[1]))
-            for i, text in zip(idx, self.tokenizer.batch_decode(generated, skip_special_tokens=True)):
+            for i, text in zip(idx, self.backend.generate([sources[i] for i in idx], num_beams)):
                 outputs[i] = text
         return outputs

@@ -245,7 +245,8 @@ def read_upload(name: str, data: bytes, kind: str, readers: dict, ocr_lang: str)
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="vidiac-serve", description=__doc__.split("\n")[0])
-    parser.add_argument("-m", "--model", metavar="MODEL_DIR", help=f"model directory (default: {default_model_dir()})")
+    parser.add_argument("-m", "--model", metavar="MODEL_DIR",
+                        help=f"model directory or vidiac-export directory (default: {default_model_dir()})")
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default: 127.0.0.1, this machine only)")
     parser.add_argument("--port", type=int, default=8000, help="port (default: 8000)")

@@ -67,11 +67,11 @@ def test_draft_verified_decoding_equals_one_byte_at_a_time(shipped, mode, weight
     for the model alone (weight 0) and fused with the lexicon's prior; with short drafts, rows
     accept drafts whole and part, and the KV cache is cut back and thinned many times."""
     monkeypatch.setattr("vidiac.infer.decoding.DRAFT_BYTES", draft)
-    tok = shipped.tokenizer
-    batch = tok(SOURCES, return_tensors="pt", padding=True)
+    backend = shipped.backend
     rows = [Row(s, shipped.lexicon, mode, weight) for s in SOURCES]
-    passes = decode(shipped.model, batch["input_ids"], batch["attention_mask"], rows)
-    expected = [_greedy_one_byte_at_a_time(shipped.model, tok, s, shipped.lexicon, mode, weight) for s in SOURCES]
+    passes = decode(backend.session(SOURCES), rows)
+    expected = [_greedy_one_byte_at_a_time(backend.model, backend.tokenizer, s, shipped.lexicon, mode, weight)
+                for s in SOURCES]
     assert [r.text for r in rows] == expected
     assert passes < max(len(s) for s in SOURCES) // 2
 
@@ -255,9 +255,9 @@ def test_the_prior_reads_across_the_models_chunks(shipped, monkeypatch):
     assert shipped.passes == 0
     inputs = []
 
-    def recorded(model, input_ids, attention_mask, rows):
-        inputs.extend(attention_mask.sum(1).tolist())
-        return decode(model, input_ids, attention_mask, rows)
+    def recorded(session, rows):
+        inputs.extend(session.mask.sum(1).tolist())
+        return decode(session, rows)
 
     monkeypatch.setattr("vidiac.infer.restorer.decode", recorded)
     monkeypatch.setattr(shipped.config.infer, "sure_prior", 1.0)

@@ -1,4 +1,4 @@
-"""vidiac-export: each export is written by the CLI, loads, restores, and agrees with PyTorch greedy."""
+"""vidiac-export and the runtimes: every export restores through the same pipeline as PyTorch, and agrees with it."""
 import re
 
 import numpy as np
@@ -7,13 +7,14 @@ import torch
 from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
 from vidiac.infer import Restorer
+from vidiac.infer.backends import ModelDirError
+from vidiac.infer.cli import main as restore_main
 from vidiac.infer.export import main
-from vidiac.infer.restorer import ModelDirError
-from vidiac.infer.runtimes import load_export
 
 # Short: the tiny model never ends a sequence, so each costs its whole length budget in decoder steps.
 CHUNKS = ["UY BAN NHAN DAN", "Ket qua cong tac 2024", "so 12/2024/QD-UBND", "a"]
-DOCUMENT = "UY BAN NHAN DAN\n\nxa Hoa Binh  2024\n"
+DOCUMENTS = ["UY BAN NHAN DAN\n\nxa Hoa Binh  2024\n", "Ket qua cong tac tuyen truyen", "@@@\n---oOo---",
+             "Két qua cong tac cia x4 Hoa Binh"]
 
 
 def _export(model, out, *args):
@@ -22,8 +23,10 @@ def _export(model, out, *args):
 
 
 @pytest.fixture(scope="module")
-def onnx_dir(tiny_model, tmp_path_factory):
-    return _export(tiny_model, tmp_path_factory.mktemp("export") / "onnx", "--format", "onnx")
+def exports(tiny_model, tmp_path_factory):
+    root = tmp_path_factory.mktemp("export")
+    return {"onnx": _export(tiny_model, root / "onnx", "--format", "onnx"),
+            "ctranslate2": _export(tiny_model, root / "ct2", "--format", "ctranslate2")}
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +36,15 @@ def pytorch(tiny_model):
 
 def _layout(text):
     return re.split(r"\S+", text)
+
+
+def _same_review(got, expected):
+    """The same texts and records; confidences as far as two runtimes' float arithmetic agrees."""
+    assert [text for text, _ in got] == [text for text, _ in expected]
+    for mine, theirs in zip((r for _, recs in got for r in recs), (r for _, recs in expected for r in recs)):
+        assert {**mine, "confidence": None} == {**theirs, "confidence": None}
+        assert (mine["confidence"] is None) == (theirs["confidence"] is None)
+        assert mine["confidence"] is None or mine["confidence"] == pytest.approx(theirs["confidence"], abs=1e-3)
 
 
 def test_hf_directory_loads_with_auto_classes(tiny_model, pytorch):
@@ -45,48 +57,74 @@ def test_hf_directory_loads_with_auto_classes(tiny_model, pytorch):
     assert tokenizer.batch_decode(out, skip_special_tokens=True) == pytorch.generate(CHUNKS)
 
 
-def test_onnx_export_matches_pytorch_greedy(onnx_dir, pytorch):
-    assert {"encoder.onnx", "decoder.onnx", "vidiac.yaml"} <= {p.name for p in onnx_dir.iterdir()}
-    restorer = load_export(onnx_dir)
-    assert restorer.generate(CHUNKS) == pytorch.generate(CHUNKS)
-    restored = restorer.restore(DOCUMENT)  # exports generate freely, as PyTorch with constraint none
-    assert restored == pytorch.restore(DOCUMENT, constraint="none") and _layout(restored) == _layout(DOCUMENT)
+def test_an_export_holds_what_the_pipeline_reads(exports, tiny_model):
+    shipped = {p.name for p in tiny_model.iterdir() if p.name.startswith("lexicon") or p.suffix == ".yaml"}
+    for name, needs in (("onnx", {"encoder.onnx", "decoder.onnx"}), ("ctranslate2", {"model.bin"})):
+        held = {p.name for p in exports[name].iterdir()}
+        assert needs | shipped <= held and not any(n.endswith(".safetensors") for n in held)
 
 
-def test_onnx_decoder_reads_several_tokens_at_once(onnx_dir):
-    # One pass over a whole sequence gives the logits of one step per token, cache and all.
-    backend = load_export(onnx_dir).backend
-    ids = np.array([[85, 88, 35, 69, 100, 1]], np.int64)
-    mask = np.ones_like(ids)
-    hidden, *cross = backend.encoder.run(None, {"input_ids": ids, "attention_mask": mask})
-    tokens = np.array([[0, 88, 67, 35]], np.int64)
-    empty = [np.zeros((1, c.shape[1], 0, c.shape[3]), np.float32) for c in cross]
-    whole, *_ = backend.decoder.run(None, dict(zip(backend.decoder_inputs, [tokens, mask, hidden, *cross, *empty])))
-    past, steps = empty, []
-    for t in range(tokens.shape[1]):
-        feed = [tokens[:, t:t + 1], mask, hidden, *cross, *past]
-        logits, *past = backend.decoder.run(None, dict(zip(backend.decoder_inputs, feed)))
-        steps.append(logits[:, -1])
-    np.testing.assert_allclose(whole[0], np.stack(steps, 1)[0], atol=1e-4)
+@pytest.mark.parametrize("runtime", ["onnx", "ctranslate2"])
+def test_every_runtime_scores_as_pytorch_with_its_cache_cut_back_and_thinned(exports, pytorch, runtime):
+    """A session's logits are the model's at each position given, whether a row's input comes in
+    one call or a few tokens at a time, with rows dropped and positions given again, as decoding
+    gives them."""
+    backend = Restorer.from_pretrained(exports[runtime]).backend
+    assert backend.runtime == runtime
+    texts = ["xa Hoa Binh", "UBND tinh Ha Giang", "so 12"]
+    targets = [[0, 123, 198, 166, 35, 75], [0, 88, 69, 81, 71, 35], [0, 118, 114, 35, 52, 53]]
+    tok = pytorch.backend.tokenizer
+    with torch.inference_mode():
+        expected = pytorch.backend.model(**tok(texts, return_tensors="pt", padding=True),
+                                         decoder_input_ids=torch.tensor(targets)).logits.numpy()
+    whole = np.asarray(backend.session(texts).logits([0, 1, 2], targets, 0))
+    np.testing.assert_allclose(whole, expected, atol=1e-4)
+    session = backend.session(texts)
+    first = np.asarray(session.logits([0, 1, 2], [t[:4] for t in targets], 0))
+    again = np.asarray(session.logits([1, 2], [t[2:] for t in targets[1:]], 2))  # row 0 is done; 2 positions again
+    np.testing.assert_allclose(first, expected[:, :4], atol=1e-4)
+    np.testing.assert_allclose(again, expected[1:, 2:], atol=1e-4)
 
 
-def test_ctranslate2_float_matches_pytorch_and_check_reports_it(tiny_model, tmp_path, pytorch, capsys):
+@pytest.mark.parametrize("runtime", ["onnx", "ctranslate2"])
+def test_every_runtime_restores_through_the_whole_pipeline_as_pytorch(exports, pytorch, runtime):
+    restorer = Restorer.from_pretrained(exports[runtime])
+    assert restorer.lexicon.forms == pytorch.lexicon.forms  # the pipeline's own, not a bare model
+    for constraint in ("ocr", "skeleton", "none"):
+        reviewed = restorer.review(DOCUMENTS, constraint=constraint)
+        _same_review(reviewed, pytorch.review(DOCUMENTS, constraint=constraint))
+    assert [_layout(text) for text, _ in reviewed] == [_layout(d) for d in DOCUMENTS]
+    assert restorer.restore("@@@\n---oOo---") == "@@@\n---oOo---"
+
+
+def test_an_export_restores_from_the_command_line_on_worker_processes(exports, pytorch, tmp_path, capsys):
+    # The runtime's threads do not survive a fork: each worker loads the export again.
+    files = tmp_path / "in"
+    files.mkdir()
+    for k, doc in enumerate(DOCUMENTS):
+        (files / f"{k}.txt").write_text(doc, encoding="utf-8")
+    assert restore_main([str(files), "-o", str(tmp_path / "out"), "-m", str(exports["onnx"]), "--jobs", "2"]) == 0
+    for k, doc in enumerate(DOCUMENTS):
+        assert (tmp_path / "out" / "in" / f"{k}.txt").read_text(encoding="utf-8") == pytorch.restore(doc)
+
+
+def test_check_compares_the_whole_pipeline_on_both_runtimes(tiny_model, tmp_path, capsys):
     lines = tmp_path / "lines.txt"
-    lines.write_text("\n".join(CHUNKS) + "\n\n", encoding="utf-8")
-    out = _export(tiny_model, tmp_path / "ct2", "--format", "ctranslate2", "--check", str(lines))
-    report = capsys.readouterr().out
-    assert "lines=4 " in report and "agreement=1 " in report
-    assert load_export(out).generate(CHUNKS) == pytorch.generate(CHUNKS)
+    lines.write_text("Kết quả công tác năm 2024\nỦy ban nhân dân xã\n\n", encoding="utf-8")
+    _export(tiny_model, tmp_path / "ct2", "--format", "ctranslate2", "--check", str(lines))
+    report = dict(kv.split("=") for kv in capsys.readouterr().out.split())
+    assert report["lines"] == "2" and float(report["line_agreement"]) == 1 and float(report["word_agreement"]) == 1
+    assert report["pytorch_word_accuracy"] == report["export_word_accuracy"]
 
 
 def test_ctranslate2_int8_scores_like_pytorch(tiny_model, tmp_path, pytorch):
     out = _export(tiny_model, tmp_path / "ct2", "--format", "ctranslate2", "--quantize", "int8")
-    restorer = load_export(out)
-    assert _layout(restorer.restore(DOCUMENT)) == _layout(DOCUMENT)
+    restorer = Restorer.from_pretrained(out)
+    assert [_layout(t) for t in restorer.restore_many(DOCUMENTS)] == [_layout(d) for d in DOCUMENTS]
     with pytest.raises(ModelDirError, match="needs the PyTorch model"):
-        restorer.restore(DOCUMENT, constraint="skeleton")
+        restorer.restore(DOCUMENTS[0], constraint="none", num_beams=2)
     # int8 may pick other bytes; it must still score PyTorch's own output as PyTorch does.
-    tok, model = pytorch.tokenizer, pytorch.model
+    tok, model = pytorch.backend.tokenizer, pytorch.backend.model
     targets = pytorch.generate(CHUNKS)
     scored = restorer.backend.translator.score_batch(
         [tok.convert_ids_to_tokens(tok(s).input_ids) for s in CHUNKS],
@@ -102,7 +140,7 @@ def test_ctranslate2_int8_scores_like_pytorch(tiny_model, tmp_path, pytorch):
     assert np.concatenate(gaps).mean() < 0.5
 
 
-def test_user_errors_are_one_line(tiny_model, tmp_path, capsys):
+def test_user_errors_are_one_line(tiny_model, exports, tmp_path, capsys):
     taken = tmp_path / "taken"
     taken.mkdir()
     (taken / "keep.txt").write_text("x")
@@ -112,5 +150,11 @@ def test_user_errors_are_one_line(tiny_model, tmp_path, capsys):
     assert "ctranslate2" in capsys.readouterr().err
     assert main([str(tmp_path / "nope"), "--format", "onnx", "-o", str(tmp_path / "o")]) == 2
     assert "no such model directory" in capsys.readouterr().err
-    with pytest.raises(ModelDirError, match="not a vidiac-export directory"):
-        load_export(tmp_path)
+    assert main([str(exports["onnx"]), "--format", "onnx", "-o", str(tmp_path / "again")]) == 2
+    assert "is an export already" in capsys.readouterr().err
+    (tmp_path / "half").mkdir()
+    (tmp_path / "half" / "encoder.onnx").write_bytes(b"")
+    with pytest.raises(ModelDirError, match="missing vidiac.yaml, decoder.onnx"):
+        Restorer.from_pretrained(tmp_path / "half")
+    with pytest.raises(ModelDirError, match="exports on the CPU"):
+        Restorer.from_pretrained(exports["onnx"], device="cuda")

@@ -44,7 +44,7 @@ def test_the_restorer_computes_what_was_trained():
     batch = ByT5Tokenizer()(["Ket qua cong tac tuyen truyen quy I nam 2024"], return_tensors="pt")
     labels = ByT5Tokenizer()(["Kết quả công tác tuyên truyền quý I năm 2024"], return_tensors="pt").input_ids
     with torch.inference_mode():
-        fused, plain = (m(**batch, labels=labels).logits for m in (restorer.model, saved))
-    assert type(restorer.model.encoder.block[0].layer[1].DenseReluDense.act) is not type(
+        fused, plain = (m(**batch, labels=labels).logits for m in (restorer.backend.model, saved))
+    assert type(restorer.backend.model.encoder.block[0].layer[1].DenseReluDense.act) is not type(
         saved.encoder.block[0].layer[1].DenseReluDense.act)
     torch.testing.assert_close(fused, plain, rtol=0, atol=1e-4)

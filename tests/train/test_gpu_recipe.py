@@ -56,7 +56,7 @@ def test_schedule_ends_with_the_steps_or_the_time_whichever_comes_first():
 
 
 def test_throughput_counts_real_tokens_and_knows_the_gpus(tiny_model):
-    model = Restorer.from_pretrained(tiny_model).model
+    model = Restorer.from_pretrained(tiny_model).backend.model
     meter = Throughput(model, torch.device("cpu"), bf16=False)
     meter.count({"attention_mask": torch.tensor([[1, 1, 1, 0], [1, 1, 1, 1]]),
                  "labels": torch.tensor([[5, 6, -100, -100], [5, 6, 7, 8]])})
