@@ -7,7 +7,7 @@ import math
 import re
 from collections import Counter, defaultdict
 
-from vidiac.infer.chunking import match_case
+from vidiac.infer.vietnamese import cased
 from vidiac.infer.vietnamese import strip_diacritics
 
 _TOKEN = re.compile(r"\w+|[^\w\s]", re.UNICODE)
@@ -28,7 +28,7 @@ def _apply(text: str, restore_tokens) -> str:
         restored = restore_tokens([t.lower() for t in tokens])
         pieces, last = [], 0
         for (a, b), src, new in zip(spans, tokens, restored):
-            pieces += [line[last:a], match_case(src, new)]
+            pieces += [line[last:a], cased(new, src)]
             last = b
         out.append("".join(pieces) + line[last:])
     return "\n".join(out)

@@ -11,10 +11,9 @@ import itertools
 import re
 from dataclasses import dataclass
 
-from .vietnamese import strip_diacritics
+from .vietnamese import SENTENCE_END, cased, strip_diacritics
 
 _SPLIT = re.compile(r"(\s+)")
-_SENTENCE_END = re.compile(r"[.!?;:…]['\")\]]*$")
 # URLs and e-mail addresses: never restored, and never degraded in training.
 KEEP_AS_IS = re.compile(r"^(?:\W*(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+\.[\w.-]+\W*)$", re.IGNORECASE)
 
@@ -92,7 +91,7 @@ def _best_cut(words, gaps, start, end) -> int:
         if "\n" in gaps[k]:
             return k
     for k in range(end - 1, half, -1):
-        if _SENTENCE_END.search(words[k - 1]):
+        if SENTENCE_END.search(words[k - 1]):
             return k
     return end
 
@@ -121,20 +120,10 @@ def _fold(word: str) -> str:
     return strip_diacritics(word).lower()
 
 
-def match_case(source: str, restored: str) -> str:
-    """Keep the input's case: OCR and typing keep it, and the model should not change it."""
-    if source.isupper():
-        return restored.upper()
-    if len(source) == len(restored):
-        return "".join(r.upper() if s.isupper() else r.lower() if s.islower() else r
-                       for s, r in zip(source, restored))
-    return restored
-
-
 def _accept(source: str, restored: str) -> str:
     if not any(c.isalpha() for c in source) or KEEP_AS_IS.match(source):
         return source  # numbers, punctuation, URLs and e-mail addresses are never rewritten
-    return match_case(source, restored)
+    return cased(restored, source)  # OCR and typing keep the input's case; the model must not change it
 
 
 def align_words(source: list[str], output: str) -> list[str]:

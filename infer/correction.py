@@ -30,7 +30,8 @@ import numpy as np
 from .chunking import KEEP_AS_IS
 from .confusions import STRAY_SYMBOLS
 from .lexicon import TOKEN, Lexicon
-from .vietnamese import may_be_syllable, strip_diacritics
+from .prior import marginals
+from .vietnamese import LETTERS, may_be_syllable, strip_diacritics
 
 CHANNEL_NAME = "ocr-channel.json"
 MAX_READING = 3  # characters the engine may print for one clean character (`ứ` -> `if`)
@@ -50,7 +51,6 @@ END = None  # the trie's key of a word's end: no letter
 # What an engine prints for a space it ran two words together over (`bổ.sung`, `trụ-sở`,
 # `NHAN'DAN`), beside nothing at all (`VIETNAM`); the channel weighs each (a clean " ").
 SPACE_READINGS = "-.':,’‘"
-LETTERS = re.compile(r"[^\W\d_]+")
 GARBLED = re.compile(rf"[^\W_]+(?:[?’]+[^\W_]+|[{STRAY_SYMBOLS.replace('’', '')}]+[^\W_]*)*"
                      rf"(?P<tail>(?<=[^\W\d_])[?’])?|{TOKEN.pattern}")
 
@@ -278,7 +278,7 @@ class Corrector:
             return self._split(words, factor)
         out = list(words)
         # right to left: offsets hold
-        for (i, m), fs, ns, p in reversed(list(zip(tokens, forms, ends, self._posterior(forms, weights)))):
+        for (i, m), fs, ns, p in reversed(list(zip(tokens, forms, ends, marginals(self._moves(forms), weights)))):
             # The letters are chosen here and the marks by decoding: forms with the same letters
             # (bộ, bố, bổ for `b6`) pool their probability.
             keys = [f and (strip_diacritics(f), n) for f, n in zip(fs, ns)]
@@ -290,7 +290,7 @@ class Corrector:
             source = m.group()[:ns[k]]
             if best is not None and mass[best] >= self.sure and (best[0] != strip_diacritics(source.lower())
                                                                  or recase and _miscased(source, lowercase)):
-                out[i] = out[i][:m.start()] + _cased(fs[k], source, lowercase) + out[i][m.start() + ns[k]:]
+                out[i] = out[i][:m.start()] + _line_cased(fs[k], source, lowercase) + out[i][m.start() + ns[k]:]
         return self._split(out, factor)
 
     def _likely(self, token: str, evidence: tuple | None, factor: float) -> list[tuple[str, float, int]]:
@@ -354,30 +354,11 @@ class Corrector:
         printed = self._pair(left, right, gap) if gap else UNKNOWN
         return apart > 0 and apart >= self.sure * (apart + printed)
 
-    def _posterior(self, forms: list[tuple], weights: list[np.ndarray]) -> list[np.ndarray]:
-        """Each token's probability of each form given every token of the line: forward-backward
-        over pairs of neighbouring forms under the lexicon's token trigram."""
-        forms = [(None,), (None,), *forms]
-        weights = [np.ones(1), np.ones(1), *weights]
-        moves = [None, None, *self._moves(forms)]  # moves[i][a, b, c]: trigram score of form c of token i after a, b
-        alpha = [None, np.ones((1, 1))]
-        for i in range(2, len(forms)):
-            a = np.einsum("ab,abc->bc", alpha[-1], moves[i]) * weights[i]
-            alpha.append(a / (a.sum() or 1.0))
-        beta = [np.ones((len(forms[-2]), len(forms[-1])))]
-        for i in range(len(forms) - 1, 2, -1):
-            b = np.einsum("bcd,d,cd->bc", moves[i], weights[i], beta[0])
-            beta.insert(0, b / (b.sum() or 1.0))
-        marginals = []
-        for a, b in zip(alpha[2:], beta):
-            m = (a * b).sum(0)
-            marginals.append(m / (m.sum() or 1.0))
-        return marginals
-
     def _moves(self, forms: list[tuple]) -> list[np.ndarray]:
-        """For each token from the third, [a, b, c]: the lexicon's score of its form c after form a
-        of the token two before and form b of the token before; a form the lexicon does not know
-        (None, the word as it stands) scores UNKNOWN, or 1 as the only choice."""
+        """For each token of a line, [a, b, c]: the lexicon's score of its form c after form a of the
+        token two before and form b of the token before (None before the line); a form the lexicon
+        does not know (None, the word as it stands) scores UNKNOWN, or 1 as the only choice."""
+        forms = [(None,), (None,), *forms]
         queries = [(forms[i - 2], forms[i - 1], forms[i]) for i in range(2, len(forms))]
         moves = self.lexicon.tables(queries)
         for m, (_, _, fs) in zip(moves, queries):
@@ -400,7 +381,7 @@ def _miscased(token: str, lowercase: bool) -> bool:
             and may_be_syllable(token)) or _tall(token, lowercase)
 
 
-def _cased(form: str, source: str, lowercase: bool = False) -> str:
+def _line_cased(form: str, source: str, lowercase: bool = False) -> str:
     """`form` in the case of `source`, whose letters may differ: capitals throughout, or a capital
     first or none. A word the engine miscased takes its line's case: on a `lowercase` line its first
     letter's (`HOi` for Hội), in a heading capitals (`TiNH` for TỈNH). The case of a misread letter

@@ -11,7 +11,7 @@ import re
 import string
 import unicodedata
 
-from .vietnamese import BASE, TONED, VIETNAMESE_LETTERS
+from .vietnamese import BASE, LETTERS, TONED, VIETNAMESE_LETTERS
 
 ENCODINGS = ("tcvn3", "vni", "viqr")
 
@@ -60,7 +60,6 @@ _VIQR_WORD = re.compile(rf"\\([\\{re.escape(_VIQR_MARKS)}])|[A-Za-z{re.escape(_V
 _VIQR_RE = re.compile(r"(?<![A-Za-z])(?:dd|Dd)|(?<![a-z])DD|" + _alternation(TABLES["viqr"]))
 _URLISH = re.compile(r"://|@|^www\.", re.IGNORECASE)
 _TOKEN = re.compile(r"\S+")
-_WORD = re.compile(r"[^\W\d_]+")
 
 
 def _viqr_word(m: re.Match) -> str:
@@ -87,7 +86,7 @@ def _capital_font(line: str) -> str:
     """A TCVN3 line in a capital font: capitals and lowercase codes, e.g. CéNG HOµ (CỘNG HOÀ)."""
     if re.search("[a-z]", line):
         return line
-    for word in _WORD.findall(line):
+    for word in LETTERS.findall(line):
         if sum(c.isascii() for c in word) >= 2 and any(c.islower() for c in word):
             return line.upper()
     return line
@@ -132,7 +131,7 @@ _EDGE_PUNCT = "\"'([{<“‘.,;:!?)]}>”’…"
 @functools.lru_cache(maxsize=1 << 16)  # words repeat: a document has far fewer distinct ones
 def _judge(token: str, encoding: str) -> tuple[bool, bool, bool]:
     """Is `token` a word; does it decode to syllables; does it carry the encoding's own marks."""
-    runs = _WORD.findall(to_unicode(token, encoding))
+    runs = LETTERS.findall(to_unicode(token, encoding))
     ok = bool(runs) and not _UNICODE_ONLY.intersection(token) and all(map(is_syllable, runs))
     core = token.strip(_EDGE_PUNCT)  # sentence-final ? . ' are punctuation, not VIQR marks
     marked = not _OWN[encoding].isdisjoint(core) and to_unicode(core, encoding) != core

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .confusions import LATIN_OCR
-from .vietnamese import BASE, strip_diacritics
+from .vietnamese import BASE, WORD, cased, strip_diacritics
 
 # The tokens, their counts, forms and pairs; the triples, in shards where one file would pass
 # MAX_FILE_BYTES (lexicon-triples-00001-of-00002.npz), as the weights are.
@@ -31,7 +31,7 @@ TRIPLE_SHARDS = "lexicon-triples-{:05d}-of-{:05d}.npz"
 MAX_FILE_BYTES = 15_000_000
 OLD_LEXICON_NAMES = ("lexicon.json.gz", "lexicon.json")  # as vidiac wrote them before the token n-grams
 # What the n-grams count: words (letters and digits), and each other visible character.
-TOKEN = re.compile(r"[^\W_]+|\S")
+TOKEN = re.compile(WORD.pattern + r"|\S")
 MODES = ("skeleton", "ocr")
 NONE, UNKNOWN = -1, -2  # token ids of a missing token (before the first of a line) and of one never counted
 
@@ -52,10 +52,6 @@ def options(ch: str, mode: str) -> tuple[str, ...]:
     """What the output may hold where the input holds `ch`: `ch` itself first, then its variants."""
     plain = (strip_diacritics(ch),) + (_READ_AS.get(ch, ()) if mode == "ocr" else ())
     return tuple(dict.fromkeys([ch, *(v for p in plain for v in _VARIANTS.get(p, (p,)))]))
-
-
-def _cased(form: str, source: str) -> str:
-    return "".join(f.upper() if s.isupper() else f for f, s in zip(form, source))
 
 
 class Lexicon:
@@ -178,8 +174,9 @@ class Lexicon:
         found = []
         for key in keys:
             for form in self.forms.get("".join(key), ()):
-                form = _cased(form, word)
-                if len(form) == len(word) and all(f in op for f, op in zip(form, opts)):
+                form = cased(form, word)
+                # a character with no case takes the word's (`XÃ` for `X4`); its options are lowercase
+                if len(form) == len(word) and all(f in op or f.lower() in op for f, op in zip(form, opts)):
                     found.append(form)
         return tuple(dict.fromkeys(found))
 

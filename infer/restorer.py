@@ -10,9 +10,10 @@ from .backends import ModelDirError, batches, check_model_dir, load_backend
 from .chunking import Layout, align_words, chunk_text, per_word, plan_chunks, split_text
 from .config import Config, ConfigError, load_config
 from .correction import Corrector, Scanned
-from .decoding import WORD, Row, decode, folded, left_as_written
+from .decoding import Row, decode
 from .lexicon import MODES, TOKEN, Lexicon
-from .vietnamese import may_be_syllable, normalize, set_tone_style, strip_diacritics
+from .prior import folded, left_as_written
+from .vietnamese import WORD, may_be_syllable, normalize, set_tone_style, strip_diacritics
 from .workers import Workers
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "default"
@@ -71,6 +72,16 @@ def grouped(texts: Iterable[str], chars: int) -> Iterator[list[str]]:
 
 def default_model_dir() -> Path:
     return Path(os.environ.get("VIDIAC_MODEL", DEFAULT_MODEL))
+
+
+@dataclasses.dataclass
+class Document:
+    """One document through review_batch's stages: its words (rewritten in place by correction),
+    the words as they came, which stand on foreign lines, and what the engine knew of each."""
+    layout: Layout
+    foreign: list[bool]
+    given: list[str]
+    evidence: list | None = None
 
 
 class Restorer:
@@ -160,48 +171,66 @@ class Restorer:
         (free generation, beam search possible; a word that does not align keeps its input and
         is flagged). A word's confidence is the probability of its least certain choice.
         """
-        cfg = self.config.infer
-        constraint = constraint or cfg.constraint
-        style = tone_style or self.config.text.tone_style
-        chars = [t.chars if isinstance(t, Scanned) else None for t in texts]
-        layouts = [Layout.of(normalize(t.text if isinstance(t, Scanned) else t), cfg.chunk_bytes) for t in texts]
-        foreign = [self.foreign(lay) for lay in layouts]
-        given = [list(lay.words) for lay in layouts]
+        constraint = constraint or self.config.infer.constraint
+        docs = self.prepare(texts)
         if self.corrector and constraint != "none":
-            for lay, fs, cs in zip(layouts, foreign, chars):
-                # The engine's characters stand for the words they were read as (a word cut in pieces: none).
-                self.correct(lay, fs, self.corrector.evidence(cs) if cs and len(cs) == len(lay.words) else None)
-        # Decoding reads spans of prior_bytes (it gives the model chunk_bytes at a time); free generation reads chunks.
-        limit = cfg.chunk_bytes if constraint == "none" else cfg.prior_bytes
-        jobs = [(d, part) for d, lay in enumerate(layouts) for c in plan_chunks(lay, limit)
-                for part in _without(c, foreign[d])]
-        sources = [chunk_text(layouts[d], c) for d, c in jobs]
+            for doc in docs:
+                self.correct(doc.layout, doc.foreign, doc.evidence)
+        chunks = self.plan(docs, constraint)
+        outputs, confidences = self.decode_chunks(docs, chunks, constraint, num_beams)
+        return self.assemble(docs, chunks, outputs, confidences, constraint, tone_style or self.config.text.tone_style)
+
+    def prepare(self, texts: list[str | Scanned]) -> list[Document]:
+        """Stage 1: each document normalised and cut into words, its foreign lines found."""
+        docs = []
+        for t in texts:
+            layout = Layout.of(normalize(t.text if isinstance(t, Scanned) else t), self.config.infer.chunk_bytes)
+            chars = t.chars if isinstance(t, Scanned) else None
+            # The engine's characters stand for the words they were read as (a word cut in pieces: none).
+            evidence = (self.corrector.evidence(chars) if self.corrector and chars and len(chars) == len(layout.words)
+                        else None)
+            docs.append(Document(layout, self.foreign(layout), list(layout.words), evidence))
+        return docs
+
+    def plan(self, docs: list[Document], constraint: str) -> list[tuple[int, tuple[int, int]]]:
+        """Stage 3: the chunks to restore, (document, word range), foreign lines left out. Decoding
+        reads spans of prior_bytes (it gives the model chunk_bytes at a time); free generation
+        reads chunks."""
+        limit = self.config.infer.chunk_bytes if constraint == "none" else self.config.infer.prior_bytes
+        return [(d, part) for d, doc in enumerate(docs) for c in plan_chunks(doc.layout, limit)
+                for part in _without(c, doc.foreign)]
+
+    def decode_chunks(self, docs: list[Document], chunks: list[tuple[int, tuple[int, int]]], constraint: str,
+                      num_beams: int | None = None) -> tuple[list[str], list[list[float | None]]]:
+        """Stage 4: each chunk's restored text and its words' confidences (None: free generation)."""
+        sources = [chunk_text(docs[d].layout, c) for d, c in chunks]
         if constraint == "none":
-            outputs = self.generate(sources, num_beams or cfg.num_beams)
-            confidences = [[None] * len(s.split()) for s in sources]
-        else:
-            doubts = [self.doubt([w for w, f in zip(words, fs) if not f]) for words, fs in zip(given, foreign)]
-            rows = self.decode(sources, constraint, [doubts[d] for d, _ in jobs])
-            outputs = [row.text for row in rows]
-            confidences = [row.word_confidence() for row in rows]
-        restored = [list(lay.words) for lay in layouts]
+            return (self.generate(sources, num_beams or self.config.infer.num_beams),
+                    [[None] * len(s.split()) for s in sources])
+        doubts = [self.doubt([w for w, f in zip(doc.given, doc.foreign) if not f]) for doc in docs]
+        rows = self.decode(sources, constraint, [doubts[d] for d, _ in chunks])
+        return [row.text for row in rows], [row.word_confidence() for row in rows]
+
+    def assemble(self, docs: list[Document], chunks: list[tuple[int, tuple[int, int]]], outputs: list[str],
+                 confidences: list[list[float | None]], constraint: str, style: str) -> list[tuple[str, list[dict]]]:
+        """Stage 5: each document's words restored in place, every gap as it was, and a record per word."""
+        restored = [list(doc.layout.words) for doc in docs]
         records = [[{"input": w, "output": w, "confidence": None, "flag": "not Vietnamese"} if f else None
-                    for w, f in zip(lay.words, fs)] for lay, fs in zip(layouts, foreign)]
-        for (d, (start, end)), out, conf in zip(jobs, outputs, confidences):
-            words = layouts[d].words[start:end]
+                    for w, f in zip(doc.layout.words, doc.foreign)] for doc in docs]
+        for (d, (start, end)), out, conf in zip(chunks, outputs, confidences):
+            words, given = docs[d].layout.words[start:end], docs[d].given[start:end]
             aligned = align_words(words, out)
             restored[d][start:end] = aligned
             for k, (src, new, c) in enumerate(zip(words, aligned, per_word(words, conf))):
                 fell_back = constraint == "none" and src == new and src not in out.split()
-                corrected = given[d][start + k] != src
                 unknown = constraint == "skeleton" and any(left_as_written(t, self.lexicon)
                                                            for t in TOKEN.findall(src))
-                records[d][start + k] = {"input": given[d][start + k], "output": set_tone_style(new, style),
+                records[d][start + k] = {"input": given[k], "output": set_tone_style(new, style),
                                          "confidence": None if unknown else c,
-                                         "flag": "kept input" if fell_back else "corrected" if corrected
+                                         "flag": "kept input" if fell_back else "corrected" if given[k] != src
                                          else "unknown word" if unknown else None}
-        return [(set_tone_style(lay.join(words), style), recs)
-                for lay, words, recs in zip(layouts, restored, records)]
+        return [(set_tone_style(doc.layout.join(words), style), recs)
+                for doc, words, recs in zip(docs, restored, records)]
 
     def foreign(self, layout: Layout) -> list[bool]:
         """Per word, whether it stands on a line that is not Vietnamese (an English paragraph, a
@@ -247,7 +276,7 @@ class Restorer:
         return (unknown / max(marked, 1), marked), (bare / max(needing, 1), needing)
 
     def correct(self, layout: Layout, foreign: list[bool], evidence: list | None = None) -> None:
-        """Rewrite in place the words OCR misread (correction.py), line by line, at the channel's
+        """Stage 2: rewrite in place the words OCR misread (correction.py), line by line, at the channel's
         error rates scaled by how much the document reads like OCR; `evidence`: per word, what the
         engine knew of its characters (Corrector.evidence)."""
         words = [w for w, f in zip(layout.words, foreign) if not f]

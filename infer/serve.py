@@ -17,12 +17,11 @@ from transformers.utils import logging as hf_logging
 
 from .cli import BLOCK_CHARS, PAGE_BREAK, SUFFIXES, InputError, as_read, blocks, kind_of, read_text
 from .correction import Scanned
-from .decoding import WORD
 from .lexicon import MODES
 from .ocrdoc import OcrDoc, OcrDocError, Page, fill, located
 from .restorer import BATCH_CHARS, ModelDirError, Restorer, default_model_dir
 from .scans import Reader, images
-from .vietnamese import TONE_STYLES
+from .vietnamese import TONE_STYLES, WORD
 
 PAGE = Path(__file__).with_name("review.html")
 MAX_BYTES = 10_000_000  # a request body: a 30-page scanned PDF, or 10 MB of text

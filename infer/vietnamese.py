@@ -32,10 +32,25 @@ _STRIP_TABLE[ord("Đ")] = "D"
 
 VIETNAMESE_LETTERS = frozenset(BASE) | {"đ", "Đ"} | set("bcdghklmnpqrstvxBCDGHKLMNPQRSTVX")
 
+LETTERS = re.compile(r"[^\W\d_]+")  # a run of letters: a syllable, or OCR's garble of one
+WORD = re.compile(r"[^\W_]+")  # letters and digits: a word (`năm`, `2024`, `x4`)
+SENTENCE_END = re.compile(r"[.!?;:…]\W*$")  # a word that ends a sentence (`đây.`, `(2024).`, `ban”.`)
+
 
 def strip_diacritics(text: str) -> str:
     """`Đảng ủy xã` -> `Dang uy xa`. Characters outside Vietnamese pass unchanged."""
     return text.translate(_STRIP_TABLE)
+
+
+def cased(form: str, source: str) -> str:
+    """`form` in the case of `source`, which it restores: letter by letter where the two are as
+    long, a character with no case (`4` in `X4`, read for xã) taking the word's (`XÃ`); else
+    capitals throughout, or a capital first, or as `form` is."""
+    upper = source.isupper()
+    if len(form) == len(source):
+        return "".join(f.upper() if s.isupper() or (upper and not s.islower()) else f.lower() if s.islower() else f
+                       for f, s in zip(form, source))
+    return form.upper() if upper else form[:1].upper() + form[1:] if source[:1].isupper() else form
 
 
 def strip_tone(ch: str) -> str:
@@ -51,7 +66,6 @@ def normalize(text: str) -> str:
 # Open syllables ending in oa, oe, uy (not after q): the only place the two conventions differ.
 # Traditional puts the mark on the first vowel (hòa, khỏe, thủy), modern on the second
 # (hoà, khoẻ, thuỷ). With a final consonant both agree (hoàn, thuyền).
-_WORD = re.compile(r"[^\W\d_]+")
 _PAIRS = {("o", "a"), ("o", "e"), ("u", "y")}
 TONE_STYLES = ("traditional", "modern", "keep")
 
@@ -77,7 +91,7 @@ def set_tone_style(text: str, style: str) -> str:
     if style not in TONE_STYLES:
         raise ValueError(f"tone_style must be one of {TONE_STYLES}, not {style!r}")
     traditional = style == "traditional"
-    return _WORD.sub(lambda m: _place_tone(m.group(0), traditional), text)
+    return LETTERS.sub(lambda m: _place_tone(m.group(0), traditional), text)
 
 
 # One Vietnamese syllable with its marks stripped: onset, vowel cluster, final consonant. English

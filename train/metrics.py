@@ -8,13 +8,12 @@ from collections.abc import Callable, Iterator
 
 from rapidfuzz.distance import Levenshtein
 
-from vidiac.infer.vietnamese import normalize, set_tone_style, strip_diacritics
+from vidiac.infer.vietnamese import SENTENCE_END, normalize, set_tone_style, strip_diacritics
 
 # Base letters that can carry a mark: the vowels (tones, hats, horns) and d (đ).
 MARKABLE = frozenset("aeiouyd")
 CATEGORIES = ("names", "uppercase lines", "numbers and codes", "rare syllables")
 _EDGES = re.compile(r"^\W+|\W+$")
-_SENTENCE_END = re.compile(r"[.!?:;…]\W*$")
 
 
 def _fold(text: str) -> str:
@@ -103,7 +102,7 @@ def token_categories(reference: str, is_rare: Callable[[str], bool]) -> list[set
                 cats.add("rare syllables")
             out.append(cats)
             if core:
-                sentence_start = bool(_SENTENCE_END.search(token))
+                sentence_start = bool(SENTENCE_END.search(token))
     return out
 
 
