@@ -188,7 +188,7 @@ def run(args) -> None:
     familiar = {name: trigram.seen_share(set_tone_style(d, "traditional") for d in ds) for name, ds in docs.items()}
     Path(args.out).write_text(report(args, cfg, sets, ladder, docs, job["page"], results, scored, trigram, familiar,
                                      table(served, archived, args.page_bytes) + [""]
-                                     + generate_table(generated, args.generate_docs) + [""]
+                                     + generate_table(generated, args.generate_docs)
                                      + runtimes_table(sets, results["model"], exported)), encoding="utf-8")
     print(f"wrote {args.out}")
 
@@ -267,7 +267,7 @@ def runtimes_table(sets: list[BenchSet], model: dict, exported: dict[str, dict])
     scored_sets = [s for s in sets if s.sources]
     chars = sum(len(src) for s in scored_sets for src in s.sources)
     names = [_shown(path) for path in exported]
-    out = ["## Runtimes", "",
+    out = ["", "## Runtimes", "",
            "The model's exports (`vidiac-export`) restore every set through the whole pipeline on their runtime "
            "(`vidiac-restore -m EXPORT_DIR`), in one process, as PyTorch does in Speed and memory. Word accuracy per "
            "set, and in brackets the share of the output's words equal to PyTorch's output, word by word.", "",
@@ -289,7 +289,7 @@ def runtimes_table(sets: list[BenchSet], model: dict, exported: dict[str, dict])
         words, n, lines, m = same[path]
         out.append(f"| {_shown(path)} | {words / max(1, n):.4f} | {lines / max(1, m):.4f} | "
                    f"{chars / sum(result['seconds'][s.name] for s in scored_sets):,.0f} |")
-    return out + [""]
+    return out
 
 
 def report(args, cfg, sets: list[BenchSet], ladder: list[BenchSet], docs, page: str, results, scored, trigram,

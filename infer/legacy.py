@@ -11,7 +11,7 @@ import re
 import string
 import unicodedata
 
-from .vietnamese import BASE, LETTERS, TONED, VIETNAMESE_LETTERS
+from .vietnamese import BASE, LETTERS, TONED, VIETNAMESE_LETTERS, is_syllable
 
 ENCODINGS = ("tcvn3", "vni", "viqr")
 
@@ -105,21 +105,6 @@ def to_unicode(text: str, encoding: str) -> str:
     else:
         raise ValueError(f"legacy encoding must be one of {ENCODINGS}, not {encoding!r}")
     return unicodedata.normalize("NFC", out)
-
-
-# A syllable: onset, then a rhyme (vowels and a final), tone marks removed. Loose, but
-# garbage from the wrong table (fữr, Grưße, examplẹcom) does not fit.
-_ONSET = "ngh|ng|gh|gi|kh|nh|ph|th|tr|ch|qu|[bcdđghklmnprstvx]"
-_OPEN = ("oai|oay|oao|oeo|uây|uôi|uya|uyu|ươi|ươu|iêu|yêu|ai|ao|au|ay|âu|ây|eo|êu|ia|iu|oa|oe|oi|"
-         "ôi|ơi|ua|uê|ui|uy|uơ|ưa|ưi|ưu|[aeêioôơuưy]")
-_CLOSED = "uyê|oă|oa|oe|oo|uâ|uê|uy|uô|ươ|iê|yê|[aăâeêioôơuư]"
-_SYLLABLE = re.compile(rf"(?:{_ONSET})?(?:{_OPEN}|(?:{_CLOSED})(?:ng|[cmnpt])|(?:oa|uy|uê|[aêi])(?:nh|ch))")
-
-
-def is_syllable(word: str) -> bool:
-    """Could `word` be one Vietnamese syllable (at most one tone mark, a known shape)?"""
-    bases = [BASE.get(c, (c, 0)) for c in word.lower()]
-    return sum(t > 0 for _, t in bases) <= 1 and bool(_SYLLABLE.fullmatch("".join(b for b, _ in bases)))
 
 
 # What no Unicode Vietnamese text has: mark characters that are not Vietnamese letters.

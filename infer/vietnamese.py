@@ -94,15 +94,26 @@ def set_tone_style(text: str, style: str) -> str:
     return LETTERS.sub(lambda m: _place_tone(m.group(0), traditional), text)
 
 
-# One Vietnamese syllable with its marks stripped: onset, vowel cluster, final consonant. English
-# words mostly fail it (`committee`, `see`, `dog`); OCR garbage often does too, so it is not a
-# test of Vietnamese on its own.
-_SYLLABLE = re.compile(
-    r"(ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?"
-    r"(oai|oay|oeo|uay|uoi|uou|uya|uye|uyu|ieu|yeu|ai|ao|au|ay|eo|eu|ia|ie|iu|oa|oe|oi|oo|ua|ue|ui|uo|uy|ye|uu|[aeiouy])"
-    r"(ch|ng|nh|[cmnpt])?")
+# One Vietnamese syllable, tone marks removed: an onset, then an open rhyme, or a closed one and
+# its final. English words mostly fail it (`committee`, `see`, `dog`), and so does garbage
+# decoded with the wrong legacy table (`fữr`, `Grưße`); OCR garbage often does too, so it is
+# not a test of Vietnamese on its own.
+_ONSET = "ngh|ng|gh|gi|kh|nh|ph|th|tr|ch|qu|[bcdđghklmnprstvx]"
+_OPEN = ("oai|oay|oao|oeo|uây|uôi|uya|uyu|ươi|ươu|iêu|yêu|ai|ao|au|ay|âu|ây|eo|êu|ia|iu|oa|oe|oi|"
+         "ôi|ơi|ua|uê|ui|uy|uơ|ưa|ưi|ưu|[aeêioôơuưy]")
+_CLOSED = "uyê|oă|oa|oe|oo|uâ|uê|uy|uô|ươ|iê|yê|[aăâeêioôơuư]"
+_GRAMMAR = rf"(?:{_ONSET})?(?:{_OPEN}|(?:{_CLOSED})(?:ng|[cmnpt])|(?:oa|uy|uê|[aêi])(?:nh|ch))"
+_SYLLABLE = re.compile(_GRAMMAR)
+_BARE_SYLLABLE = re.compile(strip_diacritics(_GRAMMAR))  # the same shapes, their letters stripped
+
+
+def is_syllable(word: str) -> bool:
+    """Whether `word`, as written, could be one Vietnamese syllable: a shape of the grammar, at
+    most one tone mark."""
+    bases = [BASE.get(c, (c, 0)) for c in word.lower()]
+    return sum(t > 0 for _, t in bases) <= 1 and bool(_SYLLABLE.fullmatch("".join(b for b, _ in bases)))
 
 
 def may_be_syllable(word: str) -> bool:
-    """Whether `word` could be one Vietnamese syllable, marks aside."""
-    return _SYLLABLE.fullmatch(strip_diacritics(word).lower()) is not None
+    """Whether `word` could be one Vietnamese syllable, marks aside (`thuc`, `thực`, not `thyc`)."""
+    return _BARE_SYLLABLE.fullmatch(strip_diacritics(word).lower()) is not None

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from vidiac.infer.cli import main
-from vidiac.infer.legacy import ENCODINGS, detect, is_syllable, to_unicode
+from vidiac.infer.legacy import ENCODINGS, detect, to_unicode
 from vidiac.infer.vietnamese import VIETNAMESE_LETTERS, strip_diacritics
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -113,11 +113,6 @@ def test_viqr_conventions(viqr, expected):
 ])
 def test_detection_leaves_other_text_alone(text):
     assert detect(text) is None
-
-
-def test_syllables():
-    assert all(map(is_syllable, "nghiêng Người khuấy quyết giường thuở hoạch huỳnh xoong ạ".split()))
-    assert not any(map(is_syllable, "fữr grưße examplẹcom đ hóà and with bỏnh".split()))
 
 
 def run_cli(args, capsys, monkeypatch):

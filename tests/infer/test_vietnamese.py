@@ -1,4 +1,4 @@
-from vidiac.infer.vietnamese import normalize, set_tone_style, strip_diacritics
+from vidiac.infer.vietnamese import is_syllable, may_be_syllable, normalize, set_tone_style, strip_diacritics
 
 
 def test_strip_removes_every_mark_and_keeps_the_rest():
@@ -15,3 +15,12 @@ def test_tone_styles_move_marks_only_in_open_oa_oe_uy():
     assert set_tone_style(modern, "traditional") == traditional
     assert set_tone_style(traditional, "modern") == modern
     assert set_tone_style(modern, "keep") == modern
+
+
+def test_one_grammar_of_syllables_as_written_and_without_marks():
+    words = "nghiêng Người khuấy quyết giường thuở hoạch huỳnh xoong ạ"
+    assert all(map(is_syllable, words.split()))
+    assert not any(map(is_syllable, "fữr grưße examplẹcom đ hóà and with bỏnh".split()))
+    # Without marks, the same shapes: every syllable's letters pass, and what no mark can make one fails.
+    assert all(map(may_be_syllable, strip_diacritics(words).split() + "thuc hoa DANG".split()))
+    assert not any(map(may_be_syllable, "thyc myc committee see dog hil Quilc".split()))
