@@ -17,6 +17,7 @@ decoder layer's cross-attention keys and values, computed once per input) and
 logits and the grown cache).
 """
 import argparse
+import contextlib
 import shutil
 import sys
 import time
@@ -176,7 +177,9 @@ def main(argv: list[str] | None = None) -> int:
                 lines = [s for s in Path(args.check).read_text(encoding="utf-8").splitlines() if s.strip()]
             except (OSError, UnicodeDecodeError) as e:
                 raise ExportError(f"{args.check}: cannot read it as UTF-8 text: {e}") from None
-        out = export(args.model, args.format, args.output, args.quantize)
+        # torch.onnx prints its progress on stdout, which carries only the check's report.
+        with contextlib.redirect_stdout(sys.stderr):
+            out = export(args.model, args.format, args.output, args.quantize)
         print(f"vidiac-export: wrote {out}", file=sys.stderr)
         if lines is not None:
             report = check(Path(args.model), out, lines, args.threads or 0)

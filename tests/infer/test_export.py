@@ -108,19 +108,27 @@ def test_an_export_restores_from_the_command_line_on_worker_processes(exports, p
         assert (tmp_path / "out" / "in" / f"{k}.txt").read_text(encoding="utf-8") == pytorch.restore(doc)
 
 
-def test_check_compares_the_whole_pipeline_on_both_runtimes(tiny_model, tmp_path, capsys):
+@pytest.mark.parametrize("fmt", ["onnx", "ctranslate2"])
+def test_check_compares_the_whole_pipeline_on_both_runtimes(tiny_model, tmp_path, capsys, fmt):
     lines = tmp_path / "lines.txt"
-    lines.write_text("Kết quả công tác năm 2024\nỦy ban nhân dân xã\n\n", encoding="utf-8")
-    _export(tiny_model, tmp_path / "ct2", "--format", "ctranslate2", "--check", str(lines))
+    # A token that can be no syllable (`ho4c`) and an English line once ended --check in a traceback.
+    lines.write_text("Kết quả công tác năm 2024 ho4c\nDiego Costa signed for Chelsea\nỦy ban nhân dân xã\n\n",
+                     encoding="utf-8")
+    _export(tiny_model, tmp_path / fmt, "--format", fmt, "--check", str(lines))
     report = dict(kv.split("=") for kv in capsys.readouterr().out.split())
-    assert report["lines"] == "2" and float(report["line_agreement"]) == 1 and float(report["word_agreement"]) == 1
+    assert report["lines"] == "3" and float(report["line_agreement"]) == 1 and float(report["word_agreement"]) == 1
     assert report["pytorch_word_accuracy"] == report["export_word_accuracy"]
 
 
-def test_ctranslate2_int8_scores_like_pytorch(tiny_model, tmp_path, pytorch):
+def test_ctranslate2_int8_scores_like_pytorch(tiny_model, tmp_path, pytorch, capsys):
     out = _export(tiny_model, tmp_path / "ct2", "--format", "ctranslate2", "--quantize", "int8")
     restorer = Restorer.from_pretrained(out)
     assert [_layout(t) for t in restorer.restore_many(DOCUMENTS)] == [_layout(d) for d in DOCUMENTS]
+    report = tmp_path / "report.txt"  # the README's `vidiac-restore -m exports/ct2 report.txt`
+    report.write_text(DOCUMENTS[0], encoding="utf-8")
+    capsys.readouterr()
+    assert restore_main(["-m", str(out), str(report)]) == 0
+    assert capsys.readouterr().out == restorer.restore(DOCUMENTS[0])
     with pytest.raises(ModelDirError, match="needs the PyTorch model"):
         restorer.restore(DOCUMENTS[0], constraint="none", num_beams=2)
     # int8 may pick other bytes; it must still score PyTorch's own output as PyTorch does.

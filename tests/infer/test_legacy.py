@@ -138,6 +138,11 @@ def test_cli_converts_tcvn3_files_before_restoring(tiny_model, tmp_path, capsys,
     for name in ("pasted.txt", "raw.txt", "plain.txt"):  # restored words keep their letters, whatever the model
         assert strip_diacritics((out_dir / name).read_text(encoding="utf-8")) == strip_diacritics(MOTTO) + "\n"
 
+    # The README's `vidiac-restore --legacy tcvn3 vntime.txt`: the encoding given, not detected, to stdout.
+    code, out, err = run_cli(["-m", str(tiny_model), "--legacy", "tcvn3", str(raw)], capsys, monkeypatch)
+    assert code == 0, err
+    assert strip_diacritics(out) == strip_diacritics(MOTTO) + "\n"
+
     kept = tmp_path / "kept"
     code, _, err = run_cli(["-m", str(tiny_model), "--legacy", "none", str(pasted), str(raw), "-o", str(kept)],
                            capsys, monkeypatch)

@@ -1,4 +1,6 @@
 """The shipped default model: complete, small files, and restores the bundled sample."""
+import subprocess
+import sys
 from pathlib import Path
 
 import torch
@@ -6,13 +8,13 @@ from transformers import ByT5Tokenizer, T5ForConditionalGeneration
 
 from vidiac.infer import Restorer
 from vidiac.infer.restorer import DEFAULT_MODEL, check_model_dir
+from vidiac.infer.vietnamese import set_tone_style
 from vidiac.train.metrics import word_accuracy
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
-# The stripped sample itself scores 0.176. The shipped model (fine-tuned on a GPU), decoding
-# constrained to the lexicon's forms, scores 0.982 with the lexicon's word-trigram prior (0.991 with the
-# word-pair prior it had before) and 0.860 alone
-# (prior_weight 0). A regression in the model, the lexicon or decoding falls below these.
+# The stripped sample itself scores 0.176; the shipped model, decoding constrained to the
+# lexicon's forms, 0.982 with the lexicon's token-trigram prior and 0.860 alone (prior_weight 0).
+# A regression in the model, the lexicon or decoding falls below these.
 ACCURACY_FLOOR = 0.97
 MODEL_ALONE_FLOOR = 0.82
 
@@ -35,6 +37,16 @@ def test_shipped_model_restores_the_sample_report():
     restorer.config.infer.prior_weight = 0.0
     assert word_accuracy([restorer.restore(source)], [reference]) > MODEL_ALONE_FLOOR
 
+
+def test_the_quick_start_command_restores_the_sample_in_either_tone_style():
+    """The README's `vidiac-restore samples/bao-cao-xa.txt`, as installed, and its `--tone-style modern`."""
+    command = [str(Path(sys.executable).parent / "vidiac-restore"), str(SAMPLES / "bao-cao-xa.txt")]
+    traditional = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    modern = subprocess.run(command + ["--tone-style", "modern"], capture_output=True, text=True, check=True).stdout
+    reference = (SAMPLES / "bao-cao-xa.ref.txt").read_text(encoding="utf-8")
+    assert word_accuracy([traditional], [reference]) > ACCURACY_FLOOR
+    assert "Ủy ban" in traditional and "Uỷ ban" in modern
+    assert modern == set_tone_style(traditional, "modern")
 
 
 def test_the_restorer_computes_what_was_trained():
