@@ -253,13 +253,17 @@ class Corrector:
         cased = [w for w in words if any(c.isalpha() for c in w)]
         lowercase = sum(not w.isupper() for w in cased) > len(cased) / 2  # a line of text, not a heading
         forms, weights, ends, changed = [], [], [], False
-        for i, m in tokens:
+        for j, (i, m) in enumerate(tokens):
             text = m.group().lower()
             body = text[:len(text) - len(m.group("tail") or "")]
             if any(c.isalpha() for c in text) or len(text) <= SHORT:  # `6` may be ở, `&` ở
                 seen = known[i] if known[i] and len(known[i]) == len(words[i]) == len(words[i].lower()) else None
                 seen = seen and seen[m.start():m.end()]
                 options = [(f, w, e, len(body)) for f, w, e in self._likely(body, seen and seen[:len(body)], factor)]
+                if text in STOPS and j + 1 < len(tokens) and tokens[j + 1][1].group()[:1].islower():
+                    # A full stop ends a sentence, and the word after it starts with a capital: the
+                    # trigram, which counts lowercase, would read `Điều 12, hồ sơ` as the heading `Điều 12.`
+                    options = [o for o in options if o[0] != "." or not o[2]]
                 if body != text:  # a question mark after the form, at the trigram's odds; or a misread letter
                     after = self.lexicon.tables([((None,), tuple(o[0] for o in options), (text[-1],))])[0][0][:, 0]
                     options = [(f, w * float(a), e, n) for (f, w, e, n), a in zip(options, after)
@@ -290,7 +294,9 @@ class Corrector:
             source = m.group()[:ns[k]]
             if best is not None and mass[best] >= self.sure and (best[0] != strip_diacritics(source.lower())
                                                                  or recase and _miscased(source, lowercase)):
-                out[i] = out[i][:m.start()] + _line_cased(fs[k], source, lowercase) + out[i][m.start() + ns[k]:]
+                start = m.start() == 0 and (i == 0 or words[i - 1][-1:] in ".!?…")  # of a sentence
+                out[i] = (out[i][:m.start()] + _line_cased(fs[k], source, lowercase, start)
+                          + out[i][m.start() + ns[k]:])
         return self._split(out, factor)
 
     def _likely(self, token: str, evidence: tuple | None, factor: float) -> list[tuple[str, float, int]]:
@@ -381,16 +387,18 @@ def _miscased(token: str, lowercase: bool) -> bool:
             and may_be_syllable(token)) or _tall(token, lowercase)
 
 
-def _line_cased(form: str, source: str, lowercase: bool = False) -> str:
+def _line_cased(form: str, source: str, lowercase: bool = False, start: bool = True) -> str:
     """`form` in the case of `source`, whose letters may differ: capitals throughout, or a capital
     first or none. A word the engine miscased takes its line's case: on a `lowercase` line its first
     letter's (`HOi` for Hội), in a heading capitals (`TiNH` for TỈNH). The case of a misread letter
     tells nothing (`BG` for Bộ): where fewer than two letters were read right, the line's case
-    decides, after the first letter's."""
+    decides, after the first letter's; an `I` read for an l (`Idi` for lợi) is a capital only
+    where the word may `start` a sentence."""
     same = len(form) == len(source) and may_be_syllable(form)  # a code (`NĐ` read `NP`) keeps its capitals
     letters = [c for k, c in enumerate(source) if c.isalpha() and (not same or strip_diacritics(form[k]) == c.lower())]
     capitals = len(letters) > 1 and all(c.isupper() for c in letters)
     if (not lowercase and (_miscased(source, lowercase) or (len(letters) < 2 and not source[:1].islower()))
             or (capitals and not _tall(source, lowercase))):
         return form.upper()
-    return form[:1].upper() + form[1:] if source[:1].isupper() else form
+    small = source[:1] in "IJ" and form[:1] == "l"  # a capital that looks like the small letter it stands for
+    return form[:1].upper() + form[1:] if source[:1].isupper() and (start or not small) else form

@@ -79,11 +79,18 @@ def folded(word: str) -> str:
     return set_tone_style(word, "traditional")
 
 
-def trusted_as_written(token: str, lexicon: Lexicon, doubt: float) -> bool:
-    """Whether skeleton decoding keeps `token` as written because its marks are trusted (`doubt`
-    of marked words at most TRUSTED) and make a syllable the lexicon never saw (`cống` in `cống
-    qua đê`): it has no form to become that would be truer than what the engine read."""
-    if doubt > TRUSTED or not _marked(token) or not may_be_syllable(token) or not lexicon.forms:
+def trusted_as_written(token: str, lexicon: Lexicon, doubt: tuple[float, float]) -> bool:
+    """Whether skeleton decoding keeps `token` as written because the document's writing is
+    trusted (`doubt` of words written as it is, with marks or without, at most TRUSTED) and the
+    lexicon has no form for it that would be truer than what the engine read: a marked syllable
+    it never saw (`cống` in `cống qua đê`), or a code or name in capitals that can be no
+    syllable (`KXĐ`, `KOVALEVSKAYA`), whose marks the model would only guess."""
+    marked = _marked(token)
+    if doubt[0 if marked else 1] > TRUSTED or not lexicon.forms:
+        return False
+    if not may_be_syllable(token):
+        return token.isupper() and not lexicon.candidates(token, "skeleton")
+    if not marked:
         return False
     written = folded(token.lower())
     return all(folded(f.lower()) != written for f in lexicon.candidates(token, "skeleton"))
@@ -130,7 +137,7 @@ class Line:
             fixed = all(len(self.options[k]) == 1 for k in range(m.start(), m.end()))
             forms = () if fixed else known[m.start()] if m.start() in known else lexicon.candidates(m.group(), mode)
             if not fixed and mode == "skeleton" and (not forms and left_as_written(m.group(), lexicon)
-                                                    or trusted_as_written(m.group(), lexicon, doubt[0])):
+                                                    or trusted_as_written(m.group(), lexicon, doubt)):
                 self.options[m.start():m.end()] = [(c,) for c in m.group()]
                 fixed, forms = True, ()
             if forms:

@@ -49,6 +49,15 @@ def test_a_misread_word_is_corrected_from_its_line_in_the_inputs_case():
     assert c.correct(["công", "dân."]) == ["công", "dân,"]  # and a punctuation mark misread as another
 
 
+def test_a_comma_before_a_lowercase_word_is_never_read_as_a_full_stop():
+    heading = Lexicon(FORMS, COUNTS, {**NGRAMS, ("6", "."): 50, (".", "công"): 50, ("điều", "6", "."): 50,
+                                      ("6", ".", "công"): 50})
+    c = Corrector(heading, {".": {",": 0.5}}, 1.0, 0.9)  # the engine prints `,` for `.` once in three
+    assert c.correct(["Điều", "6,", "Công"]) == ["Điều", "6.", "Công"]  # the heading `Điều 6. Công dân`
+    assert c.correct(["Điều", "6,", "công"]) == ["Điều", "6,", "công"]  # a list: no sentence ends there
+    assert c.correct(["Điều", "6.", "công"]) == ["Điều", "6.", "công"]  # a stop as written is left to the line
+
+
 def test_no_correction_without_ocr_or_where_the_line_does_not_call_for_it():
     c = corrector()
     assert c.correct(["quyền", "cia", "công", "dân"], factor=0.0) == ["quyền", "cia", "công", "dân"]
@@ -91,6 +100,14 @@ def test_capitals_the_engine_read_inside_a_word_take_the_words_case():
     c = Corrector(LEXICON, {**CHANNEL, "ộ": {"g": 0.5}}, 1.0, 0.9)
     assert c.correct(["BG", "công", "dân"]) == ["Bộ", "công", "dân"]
     assert c.correct(["BG", "CÔNG", "DÂN"]) == ["BỘ", "CÔNG", "DÂN"]
+    # Nor does an `I` read for an l (`Idi` for lợi), but at the start of a sentence; a capital
+    # misread as another stays one (`Pang` for Đảng).
+    c = Corrector(Lexicon({**FORMS, "loi": ["lợi"]}, {**COUNTS, "lợi": 20}, NGRAMS),
+                  {**CHANNEL, "l": {"i": 0.5}, "b": {"p": 0.5}}, 1.0, 0.9)
+    assert c.correct(["quyền", "Iợi", "công", "dân"]) == ["quyền", "lợi", "công", "dân"]
+    assert c.correct(["Iợi", "công", "dân"]) == ["Lợi", "công", "dân"]
+    assert c.correct(["dân.", "Iợi", "công"]) == ["dân.", "Lợi", "công"]
+    assert c.correct(["quyền", "Pộ", "công", "dân"]) == ["quyền", "Bộ", "công", "dân"]
 
 
 def test_the_share_of_unknown_words_tells_ocr_from_typed_text():

@@ -6,7 +6,7 @@ import torch
 from vidiac.infer.chunking import Layout
 from vidiac.infer.decoding import Row, decode
 from vidiac.infer.lexicon import Lexicon, options
-from vidiac.infer.restorer import DEFAULT_MODEL, Restorer
+from vidiac.infer.restorer import DEFAULT_MODEL, Restorer, lettered
 from vidiac.infer.vietnamese import strip_diacritics
 
 LEXICON = Lexicon({"quan": ["quan", "quản", "quân"], "xa": ["xã", "xa"], "la": ["là", "la"], "dang": ["đảng"]})
@@ -137,6 +137,16 @@ def test_marks_as_written_are_evidence_as_strong_as_the_document_makes_them():
     # A marked syllable the lexicon never saw stays as written where the marks are trusted.
     assert _flat(Row("mở cống", lexicon, "skeleton", 1.0, doubt=(0.01, 0.01))) == "mở cống"
     assert _flat(Row("mở cống", lexicon, "skeleton", 1.0)) == "mở công"
+
+
+def test_a_code_in_capitals_stays_as_written_where_the_marks_are_trusted(shipped):
+    """A word that can be no syllable gets no marks from the model where the document's writing
+    is trusted: a Vietnamese engine printed `KXĐ` and `KOVALEVSKAYA` as they stand."""
+    def choices(text, doubt):
+        return [o for o in Row(text, shipped.lexicon, "skeleton", 1.0, doubt=doubt).line.options[3:] if len(o) > 1]
+    for code, trusted in (("KXĐ", (0.01, 1.0)), ("KOVALEVSKAYA", (1.0, 0.01))):
+        assert choices(f"mở {code}", trusted) == []
+        assert choices(f"mở {code}", (1.0, 1.0))  # stripped text: the model restores codes (`CDN`: CĐN)
 
 
 def test_how_much_the_marks_of_a_document_are_doubted(shipped):
@@ -274,6 +284,31 @@ def test_a_line_that_is_not_vietnamese_is_left_as_it_is(shipped):
     assert not any(shipped.foreign(Layout.of("Dieu 33.11.TT.3.11. Doanh thu TT Doanh thu TT", 200)))
     assert not any(shipped.foreign(Layout.of("Bectrend Be bbw hoe va Cond babe tinh Tha tenet Chiab phicphe", 200)))
     assert not any(shipped.foreign(Layout.of("Diego Costa tra dua Antonio Conte", 200)))  # names in Vietnamese
+
+
+def test_list_items_are_lettered_in_the_vietnamese_alphabet(shipped):
+    """d) is followed by đ) (Decree 30/2020/NĐ-CP), which stripped text and OCR without a
+    Vietnamese model write as d): the items around it tell which it is."""
+    items = "c) Thu hoi giay phep;\nd) Dinh chi hoat dong;\nd) Cac bien phap khac;\ne) Bao cao."
+    out, records = shipped.review([items])[0]
+    assert [line[:2] for line in out.splitlines()] == ["c)", "d)", "đ)", "e)"]
+    assert [r["output"] for r in records if r["input"] == "d)"] == ["d)", "đ)"]
+    assert [line[:2] for line in shipped.restore("C) THU HOI\nD) DINH CHI\nD) KHAC\nE) BAO CAO").splitlines()] == [
+        "C)", "D)", "Đ)", "E)"]
+    assert shipped.restore("Theo diem d) khoan 2").endswith("điểm d) khoản 2")  # inside a line: as written
+
+
+def test_a_list_item_is_lettered_only_where_the_items_on_both_sides_tell():
+    def letters(text):
+        layout = Layout.of(text, 200)
+        words = list(layout.words)
+        lettered(layout, words, [False] * len(words))
+        return [w for w in words if w.endswith(")")]
+    assert letters("c) x\nd) x\nd) x\ne) x") == ["c)", "d)", "đ)", "e)"]
+    assert letters("c) x\nđ) x\nđ) x\ne) x") == ["c)", "d)", "đ)", "e)"]
+    assert letters("c) x\nđ) x") == ["c)", "đ)"]  # one side only
+    assert letters("d) x\nd) x\nđ) x") == ["d)", "d)", "đ)"]  # they disagree
+    assert letters("c) x\nd) x\n2. y\nd) x\ne) x") == ["c)", "d)", "d)", "e)"]  # a clause starts a new list
 
 
 def test_trigram_scores_back_off_from_triples_to_pairs_to_tokens():
