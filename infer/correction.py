@@ -45,6 +45,7 @@ MAX_CORRECTIONS = 8  # the most likely corrections kept per word, beside its own
 # correction must do better, with its channel weight, from its neighbours or its own frequency.
 UNKNOWN = 1e-6
 END = None  # the trie's key of a word's end: no letter
+AS_WRITTEN = "\0"  # what the trigram reads for a word kept as written that it does not know: no token it counted
 # What the corrector reads as one token: a word with symbols the engine printed for a letter it
 # could not place (`chi?c` for chức, `ngh¢` for nghệ), else what the n-grams count. A `?` or `’`
 # after a letter goes with the word: a question mark, or part of its last letter (`tri?` for trữ).
@@ -242,12 +243,13 @@ class Corrector:
         return read.get(len(skeleton), (0.0, 0))
 
     def correct(self, words: list[str], factor: float = 1.0, evidence: list[tuple | None] | None = None,
-                recase: bool = True) -> list[str]:
+                recase: bool = True, before: str = "") -> list[str]:
         """One line's words with the misread ones rewritten (in the input's case); `factor` scales
         the channel's error rates, for each misread character, as the document's OCR is worse or
         better; `evidence`: per word, what the engine knew of its characters (`evidence`);
         `recase`: whether a word's letters read in the wrong case (`cOng`, `BO` for Bộ: an engine
-        without a Vietnamese model) are set right; else capitals stand (`EU`, `MU`)."""
+        without a Vietnamese model) are set right; else capitals stand (`EU`, `MU`); `before`: the
+        word before the line (the last of a printed line that it continues), if any."""
         tokens = [(i, m) for i, w in enumerate(words) if not KEEP_AS_IS.match(w) for m in GARBLED.finditer(w)]
         known = evidence or [None] * len(words)
         cased = [w for w in words if any(c.isalpha() for c in w)]
@@ -294,7 +296,7 @@ class Corrector:
             source = m.group()[:ns[k]]
             if best is not None and mass[best] >= self.sure and (best[0] != strip_diacritics(source.lower())
                                                                  or recase and _miscased(source, lowercase)):
-                start = m.start() == 0 and (i == 0 or words[i - 1][-1:] in ".!?…")  # of a sentence
+                start = m.start() == 0 and (words[i - 1] if i else before)[-1:] in ".!?…:"  # of a sentence
                 out[i] = (out[i][:m.start()] + _line_cased(fs[k], source, lowercase, start)
                           + out[i][m.start() + ns[k]:])
         return self._split(out, factor)
@@ -363,13 +365,16 @@ class Corrector:
     def _moves(self, forms: list[tuple]) -> list[np.ndarray]:
         """For each token of a line, [a, b, c]: the lexicon's score of its form c after form a of the
         token two before and form b of the token before (None before the line); a form the lexicon
-        does not know (None, the word as it stands) scores UNKNOWN, or 1 as the only choice."""
-        forms = [(None,), (None,), *forms]
+        does not know (None, the word as it stands) scores UNKNOWN, or 1 as the only choice. The
+        tokens after it back off as after any pair never counted: were it the start of a line, the
+        word left as written would escape the backoff that its corrections pay (`S06: 377` for
+        `Số: 377`)."""
+        forms = [(None,), (None,), *(tuple(AS_WRITTEN if f is None else f for f in fs) for fs in forms)]
         queries = [(forms[i - 2], forms[i - 1], forms[i]) for i in range(2, len(forms))]
         moves = self.lexicon.tables(queries)
         for m, (_, _, fs) in zip(moves, queries):
-            if None in fs:
-                m[:, :, fs.index(None)] = 1.0 if fs == (None,) else UNKNOWN
+            if AS_WRITTEN in fs:
+                m[:, :, fs.index(AS_WRITTEN)] = 1.0 if fs == (AS_WRITTEN,) else UNKNOWN
         return moves
 
 

@@ -327,7 +327,8 @@ class Restorer:
             # A line with no letter (`@@@`, `***`) is a separator or a table rule, not misread words.
             if not foreign[a] and any(c.isalpha() for w in layout.words[a:b] for c in w):
                 layout.words[a:b] = self.corrector.correct(layout.words[a:b], factor, evidence and evidence[a:b],
-                                                           recase=bool(ocr or evidence))
+                                                           recase=bool(ocr or evidence),
+                                                           before=layout.words[a - 1] if a else "")
 
     def decode(self, sources: list[str], mode: str, doubts: list[tuple[float, float]] | None = None) -> list[Row]:
         """Constrained greedy decoding of texts of up to prior_bytes (see decoding.py): the words

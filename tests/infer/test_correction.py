@@ -107,6 +107,7 @@ def test_capitals_the_engine_read_inside_a_word_take_the_words_case():
     assert c.correct(["quyền", "Iợi", "công", "dân"]) == ["quyền", "lợi", "công", "dân"]
     assert c.correct(["Iợi", "công", "dân"]) == ["Lợi", "công", "dân"]
     assert c.correct(["dân.", "Iợi", "công"]) == ["dân.", "Lợi", "công"]
+    assert c.correct(["Iợi", "công"], before="quyền") == ["lợi", "công"]  # a printed line that goes on
     assert c.correct(["quyền", "Pộ", "công", "dân"]) == ["quyền", "Bộ", "công", "dân"]
 
 
