@@ -38,9 +38,10 @@ MARKED_BARE = 0.1
 # smaller batches, so that they finish together: 32,000 restored that news fastest on 2 workers.
 BATCH_CHARS, WORKER_CHARS = 256_000, 32_000
 # The items of a list are lettered in the Vietnamese alphabet (Decree 30/2020/NĐ-CP), so d) is
-# followed by đ), which an engine without a Vietnamese model and stripped text write as d).
+# followed by đ), which an engine without a Vietnamese model and stripped text write as d); an
+# engine may also print a symbol for the letter (`ø)` for g), `¡)` for i)).
 ITEM_LETTERS = "abcdđeghiklmnopqrstuvxy"
-ITEM = re.compile(r"([a-zđ])\)", re.IGNORECASE)
+ITEM = re.compile(r"[^\s\d()]\)")
 CLAUSE = re.compile(r"\d+\.")  # `2.`: a clause, whose items start again at a)
 
 
@@ -63,13 +64,22 @@ def lines(layout: Layout) -> list[tuple[int, int]]:
     return list(zip(starts, starts[1:]))
 
 
+def _between(before: str, after: str) -> str | None:
+    """The item letter between the letters of two items (d and đ either way), if one."""
+    def alike(x: str) -> set[str]:
+        return {"d", "đ"} if x in "dđ" else {x}
+    found = {ITEM_LETTERS[i + 1] for i, x in enumerate(ITEM_LETTERS[:-2])
+             if x in alike(before) and ITEM_LETTERS[i + 2] in alike(after)}
+    return found.pop() if len(found) == 1 else None
+
+
 def lettered(layout: Layout, words: list[str], skip: list[bool]) -> list[int]:
-    """Set in place the letter of a list item `d)` or `đ)` that starts a line where the items
-    before and after it tell which it is (`c)` and `d)` or `đ)`: d; `d)` or `đ)` and `e)`: đ),
-    with no clause (`2.`) between them; the words changed."""
+    """Set in place the letter of a list item that starts a line, where it is `d)` or `đ)` or a
+    symbol, by the items before and after it (`c)` and `đ)`: d; `d)` and `e)`: đ; `e)` and `h)`:
+    g), with no clause (`2.`) between them; the words changed."""
     items = []  # per run of items, their first words
     for a, b in lines(layout):
-        if a < b and not skip[a] and (m := ITEM.match(words[a])) and m.group(1).lower() in ITEM_LETTERS:
+        if a < b and not skip[a] and ITEM.match(words[a]):
             if not items:
                 items.append([])
             items[-1].append(a)
@@ -78,10 +88,11 @@ def lettered(layout: Layout, words: list[str], skip: list[bool]) -> list[int]:
     changed = []
     for run in items:
         for before, a, after in zip(run, run[1:], run[2:]):
-            letter, around = words[a][0], (words[before][0].lower(), words[after][0].lower())
-            right = {("c", "d"): "d", ("c", "đ"): "d", ("d", "e"): "đ", ("đ", "e"): "đ"}.get(around)
-            if letter.lower() in "dđ" and right and right != letter.lower():
-                words[a] = (right.upper() if letter.isupper() else right) + words[a][1:]
+            letter, (first, last) = words[a][0], (words[before][0], words[after][0])
+            right = _between(first.lower(), last.lower())
+            if right and right != letter.lower() and (letter.lower() in "dđ" or letter.lower() not in ITEM_LETTERS):
+                words[a] = (right.upper() if letter.isupper() or first.isupper() and last.isupper() else right) \
+                    + words[a][1:]
                 changed.append(a)
     return changed
 

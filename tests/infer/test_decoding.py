@@ -309,6 +309,9 @@ def test_a_list_item_is_lettered_only_where_the_items_on_both_sides_tell():
     assert letters("c) x\nđ) x") == ["c)", "đ)"]  # one side only
     assert letters("d) x\nd) x\nđ) x") == ["d)", "d)", "đ)"]  # they disagree
     assert letters("c) x\nd) x\n2. y\nd) x\ne) x") == ["c)", "d)", "d)", "e)"]  # a clause starts a new list
+    assert letters("e) x\nø) x\nh) x\nd) x\n¡) x\nk) x") == ["e)", "g)", "h)", "d)", "¡)", "k)"]  # a symbol
+    assert letters("h) x\n¡) x\nk) x") == ["h)", "i)", "k)"]
+    assert letters("c) x\ne) x\ng) x") == ["c)", "e)", "g)"]  # a letter that is none of the two stays
 
 
 def test_trigram_scores_back_off_from_triples_to_pairs_to_tokens():
