@@ -76,7 +76,7 @@ def _between(before: str, after: str) -> str | None:
 def lettered(layout: Layout, words: list[str], skip: list[bool]) -> list[int]:
     """Set in place the letter of a list item that starts a line, where it is `d)` or `đ)` or a
     symbol, by the items before and after it (`c)` and `đ)`: d; `d)` and `e)`: đ; `e)` and `h)`:
-    g), with no clause (`2.`) between them; the words changed."""
+    g), in their case, with no clause (`2.`) between them; the words changed."""
     items = []  # per run of items, their first words
     for a, b in lines(layout):
         if a < b and not skip[a] and ITEM.match(words[a]):
@@ -91,8 +91,7 @@ def lettered(layout: Layout, words: list[str], skip: list[bool]) -> list[int]:
             letter, (first, last) = words[a][0], (words[before][0], words[after][0])
             right = _between(first.lower(), last.lower())
             if right and right != letter.lower() and (letter.lower() in "dđ" or letter.lower() not in ITEM_LETTERS):
-                words[a] = (right.upper() if letter.isupper() or first.isupper() and last.isupper() else right) \
-                    + words[a][1:]
+                words[a] = (right.upper() if first.isupper() and last.isupper() else right) + words[a][1:]
                 changed.append(a)
     return changed
 
