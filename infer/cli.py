@@ -17,7 +17,7 @@ from .legacy import ENCODINGS as LEGACY_ENCODINGS, detect, to_unicode
 from .lexicon import MODES
 from .ocrdoc import MARKUP_SUFFIXES, OcrDoc, OcrDocError, Page, fill, located
 from .restorer import ModelDirError, Restorer, default_model_dir
-from .scans import SCAN_SUFFIXES, Reader, count_pages, images
+from .scans import SCAN_SUFFIXES, Reader, ScanError, count_pages, read_pages
 from .vietnamese import TONE_STYLES
 
 SUFFIXES = (".txt", *SCAN_SUFFIXES, *MARKUP_SUFFIXES)
@@ -25,6 +25,9 @@ PAGE_BREAK = "\f"  # between the pages of a scan's text, as Tesseract and pdftot
 # A long document is restored a block of lines at a time: memory stays flat, and worker
 # processes share its blocks.
 BLOCK_CHARS = 20_000
+# A scan's pages wait for their batch with all the engine said of their characters: Tesseract
+# takes seconds a page, so batches of a few pages cost no time and keep memory flat.
+SCAN_BATCH_CHARS = 16_000
 PARTIAL = ".part"  # a file being written; renamed to its name when complete
 
 
@@ -134,6 +137,12 @@ def main(argv: list[str] | None = None) -> int:
                              "a confidence and a flag, so that only uncertain words need a look")
     parser.add_argument("--ocr-lang", default="vie",
                         help="Tesseract's language for images and PDFs: vie (default), eng or vie+eng")
+    parser.add_argument("--pdf", metavar="OUT_PDF",
+                        help="write a searchable PDF of one PDF or page image instead of text: its pages as they "
+                             "are, under a layer of restored words on their boxes (OCRmyPDF with vidiac's plugin)")
+    parser.add_argument("--force-ocr", action="store_true",
+                        help="OCR every page of a PDF; by default a page that carries text (an earlier OCR's layer, "
+                             "or typed text) is restored from that text, without OCR")
     parser.add_argument("--threads", type=int, help="CPU threads for the model (default: its runtime's choice)")
     parser.add_argument("--jobs", type=int, default=1,
                         help="worker processes, one CPU thread each, that share the files and the blocks of a long "
@@ -154,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
 def run(args) -> int:
     hf_logging.disable_progress_bar()  # a bar for loading 4 MB of weights is noise on a clerk's terminal
     files = collect(args.inputs)
+    if args.pdf:
+        return searchable(files, args)
     folder_out = len(files) > 1 or any(Path(i).is_dir() for i in args.inputs) or (
         args.output is not None and Path(args.output).is_dir())
     if folder_out and not args.output:
@@ -175,6 +186,35 @@ def run(args) -> int:
     return 2 if failed else 0
 
 
+def searchable(files: list[tuple[Path, Path]], args) -> int:
+    """`--pdf`: OCRmyPDF with the plugin, which restores a page's own text layer where it has
+    one (its mode redo) and Tesseract's words elsewhere, and keeps the page images byte for
+    byte; with --force-ocr, every page is drawn anew and read by Tesseract (its mode force)."""
+    if len(files) != 1 or kind_of(files[0][0]) != "scan":
+        raise InputError("--pdf writes one searchable PDF: give one PDF or page image")
+    other = [flag for flag, value in (("--review", args.review), ("--keep-letters", args.keep_letters),
+                                      ("--constraint", args.constraint), ("--tone-style", args.tone_style),
+                                      ("--beams", args.beams), ("-o", args.output), ("--jobs", args.jobs > 1))
+             if value]
+    if other:
+        raise InputError(f"--pdf takes the model's defaults: drop {', '.join(other)}")
+    try:
+        import ocrmypdf
+    except ImportError:
+        raise InputError("--pdf needs OCRmyPDF: pip install 'vidiac[scan]'") from None
+    if args.model:  # the plugin's restorer, in OCRmyPDF's workers
+        os.environ["VIDIAC_MODEL"] = str(Path(args.model).resolve())
+    ocrmypdf.configure_logging(ocrmypdf.Verbosity.quiet)  # its warnings, as its own command shows them
+    try:
+        ocrmypdf.ocr(files[0][0], args.pdf, plugins=["vidiac.infer.ocrmypdf_plugin"],
+                     language=args.ocr_lang.split("+"), mode="force" if args.force_ocr else "redo",
+                     output_type="pdf", progress_bar=sys.stderr.isatty())
+    except ocrmypdf.exceptions.ExitCodeException as e:  # a damaged or encrypted file says why in its cause
+        why = str(e) or str(e.__cause__ or e.__context__ or "").split(": ", 1)[-1] or type(e).__name__
+        raise InputError(f"{files[0][0]}: {why}") from None
+    return 0
+
+
 def report(message: str) -> None:
     print(f"vidiac-restore: {message}", file=sys.stderr)
 
@@ -185,21 +225,32 @@ def restore_files(restorer: Restorer, files: list[tuple[Path, Path]], args, fold
     none, and write each one's output as `args` say; a file that cannot be read is given to
     `failed` and the others go on. Returns how many failed. A file's output is written under
     a temporary name and renamed when complete, so that a stopped run leaves no half file."""
-    reader = None  # Tesseract, loaded at the first scan (closed with the process)
+    reader = None  # Tesseract, loaded at the first page to OCR (closed with the process)
     opened, errors = deque(), 0  # (path relative to the output, kind, number of pieces, its pages) of each file read
+
+    def ocr() -> Reader:
+        nonlocal reader
+        reader = reader or Reader(args.ocr_lang)
+        return reader
 
     def scan_pages(path: Path, n: int, pages: deque):
         """A scan's `n` pages, read one at a time as restoring needs them; a page that cannot be
         read is reported and stands as an empty page, so that the others keep their numbers."""
         nonlocal errors
-        number = 0
+        number = own = 0
         try:
-            for number, (image, dpi) in enumerate(images(path), 1):
-                pages.append(reader.page(image, number, dpi))
-                yield as_read(pages[-1])
+            for number, page in enumerate(read_pages(path, ocr, args.force_ocr), 1):
+                own += page.kind == "pdf"
+                pages.append(page)
+                yield as_read(page)
+        except ScanError:  # no Tesseract or language data: the setup's error, not the file's
+            raise
         except Exception as e:  # pdfium, Pillow and Tesseract raise their own kinds for a damaged page
             failed(f"{path}: page {number + 1}: cannot read it: {e}")
             errors += 1
+        if own:
+            report(f"{path}: {own} of {n} pages restored from the text they carry, without OCR "
+                   "(--force-ocr to read them again)")
         for missing in range(number + 1, n + 1):
             pages.append(Page(missing))
             yield ""
@@ -207,11 +258,9 @@ def restore_files(restorer: Restorer, files: list[tuple[Path, Path]], args, fold
     def pieces():
         """The blocks or pages of every input, read as restoring needs them; a file that cannot be
         read is reported and left out, and the others go on."""
-        nonlocal errors, reader
+        nonlocal errors
         for path, rel in files or [(None, None)]:  # no files: stdin
             kind = kind_of(path)
-            if kind == "scan" and reader is None:  # no Tesseract is an error of the setup, not of a file
-                reader = Reader(args.ocr_lang)
             try:
                 if kind == "scan":
                     pages, n = deque(), max(1, count_pages(path))  # an empty PDF: one empty page
@@ -232,7 +281,9 @@ def restore_files(restorer: Restorer, files: list[tuple[Path, Path]], args, fold
             opened.append((rel, kind, sum(1 for _ in blocks(text, BLOCK_CHARS)), None))  # counted, not held twice
             yield from blocks(text, BLOCK_CHARS)
 
-    reviewed = restorer.stream(pieces(), num_beams=args.beams, tone_style=args.tone_style, constraint=args.constraint)
+    scans = any(kind_of(path) == "scan" for path, _ in files)
+    reviewed = restorer.stream(pieces(), SCAN_BATCH_CHARS if scans else None, num_beams=args.beams,
+                               tone_style=args.tone_style, constraint=args.constraint)
     progress = tqdm(total=len(files), desc="restoring", unit="file", disable=len(files) < 2)
     for first in reviewed:
         rel, kind, n, held = opened.popleft()

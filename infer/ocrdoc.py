@@ -31,7 +31,7 @@ def need_lxml() -> None:
 
 @dataclass
 class Word:
-    element: object
+    element: object  # its hOCR or ALTO element; None for a PDF's own text
     text: str
     box: tuple[int, int, int, int] | None
     confidence: float | None  # the engine's, 0 to 1
@@ -43,7 +43,7 @@ class Word:
 @dataclass
 class Page:
     number: int  # from 1
-    kind: str = "hocr"  # or "alto"
+    kind: str = "hocr"  # or "alto", or "pdf": a PDF's own text, whose words have no element
     lines: list[list[Word]] = field(default_factory=list)
     paragraph_starts: set[int] = field(default_factory=set)  # indices of lines that open a paragraph
 
@@ -196,6 +196,8 @@ def set_word(word: Word, text: str, kind: str) -> None:
         return
     el = word.element
     word.text = text
+    if kind == "pdf":
+        return
     if kind == "alto":
         el.set("CONTENT", text)
         return

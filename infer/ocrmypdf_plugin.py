@@ -1,10 +1,13 @@
 """OCRmyPDF plugin: the searchable PDF's text layer in restored Vietnamese.
 
     ocrmypdf --plugin vidiac.infer.ocrmypdf_plugin -l vie scan.pdf searchable.pdf
+    ocrmypdf --plugin vidiac.infer.ocrmypdf_plugin --mode redo --output-type pdf old.pdf restored.pdf
 
-OCRmyPDF's Tesseract writes each page's hOCR; vidiac restores its words in place, one for one,
-so that each restored word keeps its box, and OCRmyPDF lays the text layer out from it. The
-model is the default one, or the directory that VIDIAC_MODEL names.
+OCRmyPDF's Tesseract reads each page; vidiac restores its words in place, one for one, so that
+each restored word keeps its box, and OCRmyPDF lays the text layer out from it. With
+`--mode redo`, a page that already has an OCR layer (invisible text) is not read again: its
+own words are restored on their boxes, and OCRmyPDF swaps the old layer for them, leaving the
+page's images as they were. The model is the default one, or the directory VIDIAC_MODEL names.
 """
 import functools
 from pathlib import Path
@@ -12,9 +15,12 @@ from pathlib import Path
 from ocrmypdf import hookimpl
 from ocrmypdf.builtin_plugins.tesseract_ocr import TesseractOcrEngine
 from ocrmypdf.exceptions import BadArgsError
+from ocrmypdf.hocrtransform import BoundingBox, HocrParser, OcrClass, OcrElement
+from PIL import Image
 from transformers.utils import logging as hf_logging
 
-from .ocrdoc import OcrDoc, fill
+from .ocrdoc import OcrDoc, Page, fill
+from .pdftext import text_layer
 from .restorer import Restorer
 
 # Tesseract's own PDF renderer writes its text layer without hOCR, so nothing could restore it.
@@ -27,18 +33,48 @@ def restorer() -> Restorer:
     return Restorer.from_pretrained()
 
 
+def restore_pages(pages: list[Page]) -> list[str]:
+    """Restore pages' words in place; their restored texts."""
+    reviewed = restorer().review([page.text() for page in pages])
+    for page, (restored, records) in zip(pages, reviewed):
+        fill(page, restored, records)
+    return [restored for restored, _ in reviewed]
+
+
 def restore_hocr(hocr: Path, text: Path) -> None:
     """Restore an hOCR file in place, and write its restored text beside it."""
     doc = OcrDoc.read(hocr)
-    reviewed = restorer().review([page.text() for page in doc.pages])
-    for page, (restored, records) in zip(doc.pages, reviewed):
-        fill(page, restored, records)
+    restored = restore_pages(doc.pages)
     doc.write(hocr)
-    text.write_text("".join(restored + "\f" for restored, _ in reviewed), encoding="utf-8")
+    text.write_text("".join(page + "\f" for page in restored), encoding="utf-8")
+
+
+def earlier_layer(options, page_number: int, size: tuple[int, int]) -> Page | None:
+    """The invisible words on page `page_number` (from 0) of the PDF being processed, on the
+    pixels of its image `size` large, or None where it has none."""
+    import pypdfium2
+    if not Path(str(options.input_file)).is_file():  # stdin: nothing to read twice
+        return None
+    with pypdfium2.PdfDocument(str(options.input_file)) as pdf:
+        page = text_layer(pdf[page_number], page_number + 1, size, invisible=True)
+    return page if page.words else None
+
+
+def as_tree(page: Page, size: tuple[int, int], dpi: float) -> OcrElement:
+    """A page of words on their boxes as OCRmyPDF's page tree."""
+    lines = []
+    for line in page.lines:
+        words = [OcrElement(OcrClass.WORD, bbox=BoundingBox(*w.box), text=w.text) for w in line]
+        left, top, right, bottom = zip(*(w.box for w in line))
+        lines.append(OcrElement(OcrClass.LINE, bbox=BoundingBox(min(left), min(top), max(right), max(bottom)),
+                                children=words))
+    return OcrElement(OcrClass.PAGE, bbox=BoundingBox(0, 0, *size), children=lines, dpi=dpi,
+                      page_number=page.number - 1)
 
 
 class VidiacEngine(TesseractOcrEngine):
-    """Tesseract, with its words restored before OCRmyPDF renders them."""
+    """Tesseract, with its words restored before OCRmyPDF renders them; or where a page's
+    OCR is redone, the words of its earlier layer, restored."""
 
     def __str__(self):
         return f"{super().__str__()} + vidiac"
@@ -51,6 +87,23 @@ class VidiacEngine(TesseractOcrEngine):
     def generate_hocr(input_file, output_hocr, output_text, options):
         TesseractOcrEngine.generate_hocr(input_file, output_hocr, output_text, options)
         restore_hocr(Path(output_hocr), Path(output_text))
+
+    @staticmethod
+    def supports_generate_ocr() -> bool:
+        return True
+
+    @staticmethod
+    def generate_ocr(input_file, options, page_number=0):
+        input_file = Path(input_file)
+        with Image.open(input_file) as image:
+            size, dpi = image.size, image.info.get("dpi", (300, 300))[0]
+        layer = earlier_layer(options, page_number, size) if options.redo_ocr else None
+        if layer is not None:
+            text = restore_pages([layer])[0]
+            return as_tree(layer, size, dpi), text
+        hocr, text = input_file.with_suffix(".vidiac.hocr"), input_file.with_suffix(".vidiac.txt")
+        VidiacEngine.generate_hocr(input_file, hocr, text, options)
+        return HocrParser(hocr).parse(), text.read_text(encoding="utf-8")
 
     @staticmethod
     def generate_pdf(input_file, output_pdf, output_text, options):

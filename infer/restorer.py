@@ -185,10 +185,12 @@ class Restorer:
         """Each document restored, with a record per word (options and records as `review_batch`)."""
         return list(self.stream(texts, **options))
 
-    def stream(self, texts: Iterable[str], **options) -> Iterator[tuple[str, list[dict]]]:
-        """`review` of a stream of documents, in order, read a batch at a time as they are
-        restored, on the worker processes where there are any."""
-        batches = grouped(texts, BATCH_CHARS if self.jobs == 1 else WORKER_CHARS)
+    def stream(self, texts: Iterable[str], batch_chars: int | None = None,
+               **options) -> Iterator[tuple[str, list[dict]]]:
+        """`review` of a stream of documents, in order, read a batch of about `batch_chars`
+        characters at a time as they are restored (by default BATCH_CHARS, or WORKER_CHARS
+        where there are worker processes), on the worker processes where there are any."""
+        batches = grouped(texts, batch_chars or (BATCH_CHARS if self.jobs == 1 else WORKER_CHARS))
         first = list(itertools.islice(batches, 2))  # one batch (a page) is restored here, on all threads
         batches = itertools.chain(first, batches)
         if self.jobs == 1 or len(first) < 2:

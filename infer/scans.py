@@ -1,4 +1,5 @@
-"""Page images and PDFs read by Tesseract (tesserocr), a page at a time, as hOCR pages.
+"""Page images and PDFs read by Tesseract (tesserocr), a page at a time, as hOCR pages; a PDF
+page that carries its own text is read from it instead (pdftext.py).
 
 A PDF page is rendered (pypdfium2) only when its turn comes, and a multi-page TIFF is read a
 frame at a time, so that a 300-page scan never sits in memory. Tesseract is asked for each
@@ -9,9 +10,10 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from .ocrdoc import OcrDoc, OcrDocError, Page, flatten, need_lxml
+from .pdftext import text_layer
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
 PDF_SUFFIXES = (".pdf",)
@@ -87,21 +89,26 @@ def count_pages(path: Path) -> int:
                         f"{e}") from None
 
 
-def images(path: Path) -> Iterator[tuple[object, int]]:
-    """Each page of a scan as a PIL image with its resolution, one at a time."""
+def read_pages(path: Path, reader: Callable[[], Reader], force_ocr: bool = False) -> Iterator[Page]:
+    """Each page of a scan, one at a time: a PDF page that carries text (an earlier OCR's layer,
+    or typed text) as that text on its boxes, unless `force_ocr`; any other page as Tesseract
+    reads it, `reader()` giving the Reader."""
     if path.suffix.lower() in PDF_SUFFIXES:
         import pypdfium2
         with pypdfium2.PdfDocument(path) as pdf:
             for i in range(len(pdf)):
                 page = pdf[i]
                 try:
-                    image = page.render(scale=RENDER_DPI / 72, grayscale=True).to_pil()
+                    width, height = page.get_size()
+                    own = None if force_ocr else text_layer(
+                        page, i + 1, (round(width * RENDER_DPI / 72), round(height * RENDER_DPI / 72)))
+                    image = None if own and own.words else page.render(scale=RENDER_DPI / 72, grayscale=True).to_pil()
                 finally:
                     page.close()
-                yield image, RENDER_DPI
+                yield own if image is None else reader().page(image, i + 1, RENDER_DPI)
         return
     from PIL import Image, ImageSequence
     with Image.open(path) as image:
-        for frame in ImageSequence.Iterator(image):
+        for number, frame in enumerate(ImageSequence.Iterator(image), 1):
             dpi = frame.info.get("dpi", (IMAGE_DPI, IMAGE_DPI))[0]
-            yield frame.copy(), round(dpi) if dpi and dpi > 1 else IMAGE_DPI
+            yield reader().page(frame.copy(), number, round(dpi) if dpi and dpi > 1 else IMAGE_DPI)

@@ -20,7 +20,7 @@ from .correction import Scanned
 from .lexicon import MODES
 from .ocrdoc import OcrDoc, OcrDocError, Page, fill, located
 from .restorer import BATCH_CHARS, ModelDirError, Restorer, default_model_dir
-from .scans import Reader, images
+from .scans import Reader, ScanError, read_pages
 from .vietnamese import TONE_STYLES, WORD
 
 PAGE = Path(__file__).with_name("review.html")
@@ -229,13 +229,19 @@ def read_upload(name: str, data: bytes, kind: str, readers: dict, ocr_lang: str)
         return [as_read(p) for p in doc.pages], doc.pages, doc
     if kind == "text":
         return list(blocks(read_text(data, name), BLOCK_CHARS)), None, None
-    if ocr_lang not in readers:
-        readers[ocr_lang] = Reader(ocr_lang)
+
+    def reader() -> Reader:
+        if ocr_lang not in readers:
+            readers[ocr_lang] = Reader(ocr_lang)
+        return readers[ocr_lang]
+
     with tempfile.NamedTemporaryFile(suffix=Path(name).suffix) as f:  # pdfium and Pillow read files
         f.write(data)
         f.flush()
         try:
-            pages = [readers[ocr_lang].page(image, n, dpi) for n, (image, dpi) in enumerate(images(Path(f.name)), 1)]
+            pages = list(read_pages(Path(f.name), reader))
+        except ScanError:  # no Tesseract or language data: the setup's error, not the file's
+            raise
         except Exception as e:  # pdfium and Pillow raise their own kinds for a damaged file
             raise OcrDocError(f"{name}: cannot read it as {'a PDF' if name.lower().endswith('.pdf') else 'an image'}: "
                               f"{e}") from None

@@ -6,7 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pikepdf
 import pytest
+from fpdf import FPDF
+from fpdf.enums import TextMode
 from PIL import Image, ImageDraw, ImageFont
 
 from vidiac.infer.cli import main
@@ -42,6 +45,24 @@ def restore(args, capsys):
     code = main(["-m", str(DEFAULT_MODEL), *args])
     out = capsys.readouterr()
     return code, out.out, out.err
+
+
+def layered(path: Path, pages: list[tuple[Image.Image, list[str] | None]]) -> list[tuple[float, float]]:
+    """A PDF of page images, each under the invisible text layer of an earlier OCR where it
+    has lines, as archives hold them; the points where each layer line starts."""
+    pdf = FPDF(unit="pt", format="A4")
+    starts = []
+    for i, (image, lines) in enumerate(pages):
+        pdf.add_page()
+        image.save(path.with_suffix(f".{i}.png"), dpi=(DPI, DPI))
+        pdf.image(str(path.with_suffix(f".{i}.png")), x=0, y=0, w=image.width * 72 / DPI)
+        pdf.set_font("Helvetica", size=13)
+        pdf.text_mode = TextMode.INVISIBLE
+        for j, line in enumerate(lines or []):
+            starts.append((72, 72 + 24 * j))
+            pdf.text(*starts[-1], line)
+    pdf.output(str(path))
+    return starts
 
 
 def boxes(doc: OcrDoc):
@@ -102,6 +123,39 @@ def test_a_corrupt_pdf_is_reported_and_the_rest_restored(tmp_path, capsys):
     assert RESTORED[1] in (tmp_path / "out" / "in" / "good.txt").read_text(encoding="utf-8")
 
 
+def test_a_pdf_that_carries_text_is_restored_from_it_without_ocr(tmp_path, capsys):
+    # A blank image under the layer: what comes out can only have come from the layer.
+    blank = Image.new("L", page().size, 255)
+    starts = layered(tmp_path / "old.pdf", [(blank, LINES)])
+    code, out, err = restore([str(tmp_path / "old.pdf"), "--review"], capsys)
+    assert code == 0 and "1 of 1 pages restored from the text they carry" in err, err
+    review = json.loads(out)
+    assert all(r in review["text"] for r in RESTORED), review["text"]
+    assert [w["input"] for w in review["words"]] == " ".join(LINES).split()  # every word, in order
+    first = review["words"][0]["box"]  # on the page as a scan of it at 300 dpi would place it
+    assert abs(first[0] - starts[0][0] * 300 / 72) < 5 and first[1] < starts[0][1] * 300 / 72 < first[3]
+    assert restore([str(tmp_path / "old.pdf"), "--force-ocr"], capsys)[:2] == (0, "\n")  # OCR sees a blank page
+
+
+def test_restore_with_pdf_writes_the_searchable_pdf(tmp_path, capsys):
+    layered(tmp_path / "old.pdf", [(Image.new("L", page().size, 255), LINES)])
+    code, _, err = restore([str(tmp_path / "old.pdf"), "--pdf", str(tmp_path / "x.pdf"), "--review"], capsys)
+    assert code == 2 and "--pdf takes the model's defaults: drop --review" in err
+    code, _, err = restore([str(tmp_path / "old.pdf"), str(tmp_path / "old.pdf"), "--pdf", "x.pdf"], capsys)
+    assert code == 2 and "give one PDF or page image" in err and not (tmp_path / "x.pdf").exists()
+    (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.4\nnot really a pdf")
+    code, _, err = restore([str(tmp_path / "broken.pdf"), "--pdf", str(tmp_path / "x.pdf")], capsys)
+    assert code == 2 and "broken.pdf: unable to find trailer" in err and "Traceback" not in err, err
+    # As installed: OCRmyPDF runs in the command's process, and takes its standard output over.
+    done = subprocess.run([str(Path(sys.executable).parent / "vidiac-restore"), "-m", str(DEFAULT_MODEL),
+                           str(tmp_path / "old.pdf"), "--pdf", str(tmp_path / "new.pdf")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    layer = subprocess.run(["pdftotext", str(tmp_path / "new.pdf"), "-"], capture_output=True, text=True,
+                           check=True).stdout
+    assert all(r in layer for r in RESTORED) and "Két" not in layer, layer
+
+
 def test_a_missing_language_pack_says_how_to_install_it(tmp_path, capsys):
     page().save(tmp_path / "p.png")
     code, _, err = restore([str(tmp_path / "p.png"), "--ocr-lang", "xyz"], capsys)
@@ -135,3 +189,21 @@ def test_the_ocrmypdf_plugin_writes_the_restored_text_layer(tmp_path):
     layer = subprocess.run(["pdftotext", str(tmp_path / "out.pdf"), "-"], capture_output=True, text=True,
                            check=True).stdout
     assert RESTORED[0] in layer and layer.index(RESTORED[0]) < layer.index(RESTORED[1]), layer
+
+
+def test_the_plugin_redoes_an_earlier_layer_from_its_own_words_and_leaves_the_images(tmp_path):
+    # Page 1: a blank image under a garbled layer, so that only its words can give text; page 2:
+    # a scan with no layer, which Tesseract reads.
+    layered(tmp_path / "old.pdf", [(Image.new("L", page().size, 255), LINES), (page(), None)])
+    done = subprocess.run([str(Path(sys.executable).parent / "ocrmypdf"), "--plugin", "vidiac.infer.ocrmypdf_plugin",
+                           "--mode", "redo", "--output-type", "pdf", "-l", "vie",
+                           str(tmp_path / "old.pdf"), str(tmp_path / "new.pdf")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    for number in (1, 2):
+        layer = subprocess.run(["pdftotext", "-f", str(number), "-l", str(number), str(tmp_path / "new.pdf"), "-"],
+                               capture_output=True, text=True, check=True).stdout
+        assert RESTORED[0] in layer and layer.index(RESTORED[0]) < layer.index(RESTORED[1]), layer
+        assert "Két" not in layer and "tuyén" not in layer  # the old layer is gone, not kept beside the new
+    old, new = pikepdf.open(tmp_path / "old.pdf"), pikepdf.open(tmp_path / "new.pdf")
+    assert [[im.read_raw_bytes() for im in p.get_images().values()] for p in old.pages] == \
+        [[im.read_raw_bytes() for im in p.get_images().values()] for p in new.pages]  # every image byte for byte
