@@ -19,11 +19,15 @@ from ocrmypdf.hocrtransform import BoundingBox, HocrParser, OcrClass, OcrElement
 from PIL import Image
 from transformers.utils import logging as hf_logging
 
-from .ocrdoc import OcrDoc, Page, fill
+from .cli import as_read
+from .ocrdoc import OcrDoc, Page, fill, flatten
 from .pdftext import text_layer
 from .restorer import Restorer
 
 # Tesseract's own PDF renderer writes its text layer without hOCR, so nothing could restore it.
+# Tesseract's hOCR with each character's confidence and the other readings it weighed there:
+# the corrector's channel for the page, as vidiac-restore asks tesserocr for it (scans.Reader).
+CHARS = Path(__file__).with_name("tesseract-chars.cfg")
 SANDWICH = "vidiac restores the words of Tesseract's hOCR: use --pdf-renderer auto, fpdf2 or hocr, not sandwich"
 
 
@@ -35,7 +39,10 @@ def restorer() -> Restorer:
 
 def restore_pages(pages: list[Page]) -> list[str]:
     """Restore pages' words in place; their restored texts."""
-    reviewed = restorer().review([page.text() for page in pages])
+    texts = [as_read(page) for page in pages]
+    for page in pages:
+        flatten(page)  # OCRmyPDF lays out the words, not the engine's readings of each character
+    reviewed = restorer().review(texts)
     for page, (restored, records) in zip(pages, reviewed):
         fill(page, restored, records)
     return [restored for restored, _ in reviewed]
@@ -114,6 +121,8 @@ class VidiacEngine(TesseractOcrEngine):
 def check_options(options):
     if options.pdf_renderer == "sandwich":
         raise BadArgsError(SANDWICH)
+    if str(CHARS) not in options.tesseract_config:
+        options.tesseract_config.append(str(CHARS))
 
 
 @hookimpl

@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pikepdf
 import pytest
+from ocrmypdf.hocrtransform import HocrParser
 from fpdf import FPDF
 from fpdf.enums import TextMode
 from PIL import Image, ImageDraw, ImageFont
 
 from vidiac.infer.cli import main
 from vidiac.infer.ocrdoc import OcrDoc, OcrDocError, fill
+from vidiac.infer.ocrmypdf_plugin import CHARS, restore_hocr
 from vidiac.infer.restorer import DEFAULT_MODEL
 from vidiac.infer.scans import Reader
 from vidiac.train.ocr_pairs import font_file
@@ -189,6 +191,19 @@ def test_the_ocrmypdf_plugin_writes_the_restored_text_layer(tmp_path):
     layer = subprocess.run(["pdftotext", str(tmp_path / "out.pdf"), "-"], capture_output=True, text=True,
                            check=True).stdout
     assert RESTORED[0] in layer and layer.index(RESTORED[0]) < layer.index(RESTORED[1]), layer
+
+
+def test_the_plugin_reads_each_characters_readings_and_gives_ocrmypdf_words(tmp_path):
+    page().save(tmp_path / "page.png", dpi=(DPI, DPI))
+    subprocess.run(["tesseract", str(tmp_path / "page.png"), str(tmp_path / "page"), "-l", "vie", "hocr", "txt",
+                    str(CHARS)], check=True, capture_output=True)  # as OCRmyPDF runs it with the plugin
+    hocr = tmp_path / "page.hocr"
+    assert all(w.chars for w in OcrDoc.read(hocr).pages[0].words)
+    restore_hocr(hocr, tmp_path / "page.txt")
+    assert b"ocrx_cinfo" not in hocr.read_bytes()  # OCRmyPDF would read every reading as the word's text
+    laid_out = " ".join(w.text for w in HocrParser(hocr).parse().words)
+    assert all(r in laid_out for r in RESTORED), laid_out
+    assert RESTORED[0] in (tmp_path / "page.txt").read_text(encoding="utf-8")
 
 
 def test_the_plugin_redoes_an_earlier_layer_from_its_own_words_and_leaves_the_images(tmp_path):
