@@ -3,6 +3,7 @@ import argparse
 import contextlib
 import itertools
 import json
+import logging
 import os
 import sys
 from collections import deque
@@ -17,7 +18,7 @@ from .legacy import ENCODINGS as LEGACY_ENCODINGS, detect, to_unicode
 from .lexicon import MODES
 from .ocrdoc import MARKUP_SUFFIXES, OcrDoc, OcrDocError, Page, fill, located
 from .restorer import ModelDirError, Restorer, default_model_dir
-from .scans import SCAN_SUFFIXES, Reader, ScanError, count_pages, read_pages
+from .scans import IMAGE_DPI, PDF_SUFFIXES, SCAN_SUFFIXES, EngineError, Reader, count_pages, dpi_of, read_pages
 from .vietnamese import TONE_STYLES
 
 SUFFIXES = (".txt", *SCAN_SUFFIXES, *MARKUP_SUFFIXES)
@@ -153,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return run(args)
-    except (InputError, ModelDirError, ConfigError, OcrDocError) as e:
+    except (InputError, ModelDirError, ConfigError, OcrDocError, EngineError) as e:
         report(str(e))
         return 2
     except KeyboardInterrupt:
@@ -189,13 +190,17 @@ def run(args) -> int:
 def searchable(files: list[tuple[Path, Path]], args) -> int:
     """`--pdf`: OCRmyPDF with the plugin, which restores a page's own text layer where it has
     one (its mode redo) and Tesseract's words elsewhere, and keeps the page images byte for
-    byte; with --force-ocr, every page is drawn anew and read by Tesseract (its mode force)."""
+    byte (no optimisation); with --force-ocr, every page is drawn anew and read by Tesseract."""
     if len(files) != 1 or kind_of(files[0][0]) != "scan":
         raise InputError("--pdf writes one searchable PDF: give one PDF or page image")
-    other = [flag for flag, value in (("--review", args.review), ("--keep-letters", args.keep_letters),
-                                      ("--constraint", args.constraint), ("--tone-style", args.tone_style),
-                                      ("--beams", args.beams), ("-o", args.output), ("--jobs", args.jobs > 1))
-             if value]
+    path = files[0][0]
+    count_pages(path)  # a damaged file: the error vidiac-restore gives for it
+    # An image that says no resolution is taken to be at IMAGE_DPI, as when it is read to text.
+    image_dpi = None if path.suffix.lower() in PDF_SUFFIXES or dpi_of(path) else IMAGE_DPI
+    other = [flag for flag, value in (
+        ("--review", args.review), ("--keep-letters", args.keep_letters), ("--constraint", args.constraint),
+        ("--tone-style", args.tone_style), ("--beams", args.beams), ("-o", args.output), ("--jobs", args.jobs > 1),
+        ("--threads", args.threads), ("--ray", args.ray is not None)) if value]
     if other:
         raise InputError(f"--pdf takes the model's defaults: drop {', '.join(other)}")
     try:
@@ -204,14 +209,18 @@ def searchable(files: list[tuple[Path, Path]], args) -> int:
         raise InputError("--pdf needs OCRmyPDF: pip install 'vidiac[scan]'") from None
     if args.model:  # the plugin's restorer, in OCRmyPDF's workers
         os.environ["VIDIAC_MODEL"] = str(Path(args.model).resolve())
-    ocrmypdf.configure_logging(ocrmypdf.Verbosity.quiet)  # its warnings, as its own command shows them
+    for handler in ocrmypdf.configure_logging(ocrmypdf.Verbosity.default).handlers:
+        handler.setLevel(logging.WARNING)  # its warnings and errors, not its progress notes
     try:
-        ocrmypdf.ocr(files[0][0], args.pdf, plugins=["vidiac.infer.ocrmypdf_plugin"],
-                     language=args.ocr_lang.split("+"), mode="force" if args.force_ocr else "redo",
-                     output_type="pdf", progress_bar=sys.stderr.isatty())
+        done = ocrmypdf.ocr(path, args.pdf, plugins=["vidiac.infer.ocrmypdf_plugin"],
+                            language=args.ocr_lang.split("+"), mode="force" if args.force_ocr else "redo",
+                            output_type="pdf", optimize=0, image_dpi=image_dpi,
+                            progress_bar=sys.stderr.isatty())
     except ocrmypdf.exceptions.ExitCodeException as e:  # a damaged or encrypted file says why in its cause
         why = str(e) or str(e.__cause__ or e.__context__ or "").split(": ", 1)[-1] or type(e).__name__
-        raise InputError(f"{files[0][0]}: {why}") from None
+        raise InputError(f"{path}: {why}") from None
+    if done != ocrmypdf.ExitCode.ok:
+        raise InputError(f"{path}: OCRmyPDF wrote {args.pdf}, but it ended with {done.name}")
     return 0
 
 
@@ -243,7 +252,7 @@ def restore_files(restorer: Restorer, files: list[tuple[Path, Path]], args, fold
                 own += page.kind == "pdf"
                 pages.append(page)
                 yield as_read(page)
-        except ScanError:  # no Tesseract or language data: the setup's error, not the file's
+        except EngineError:  # no Tesseract or language data: the setup's error, not the file's
             raise
         except Exception as e:  # pdfium, Pillow and Tesseract raise their own kinds for a damaged page
             failed(f"{path}: page {number + 1}: cannot read it: {e}")

@@ -194,10 +194,10 @@ def set_word(word: Word, text: str, kind: str) -> None:
     """Write `text` as the word's content, keeping its element, box and attributes."""
     if text == word.text:
         return
-    el = word.element
     word.text = text
     if kind == "pdf":
         return
+    el = word.element
     if kind == "alto":
         el.set("CONTENT", text)
         return

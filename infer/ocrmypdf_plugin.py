@@ -1,18 +1,20 @@
 """OCRmyPDF plugin: the searchable PDF's text layer in restored Vietnamese.
 
     ocrmypdf --plugin vidiac.infer.ocrmypdf_plugin -l vie scan.pdf searchable.pdf
-    ocrmypdf --plugin vidiac.infer.ocrmypdf_plugin --mode redo --output-type pdf old.pdf restored.pdf
+    ocrmypdf --plugin vidiac.infer.ocrmypdf_plugin --mode redo --output-type pdf -O0 old.pdf restored.pdf
 
 OCRmyPDF's Tesseract reads each page; vidiac restores its words in place, one for one, so that
 each restored word keeps its box, and OCRmyPDF lays the text layer out from it. With
 `--mode redo`, a page that already has an OCR layer (invisible text) is not read again: its
 own words are restored on their boxes, and OCRmyPDF swaps the old layer for them, leaving the
-page's images as they were. The model is the default one, or the directory VIDIAC_MODEL names.
+page as it was. The model is the default one, or the directory VIDIAC_MODEL names.
 """
 import functools
+import threading
 from pathlib import Path
 
 from ocrmypdf import hookimpl
+from ocrmypdf.builtin_plugins.pypdfium import _pdfium_lock
 from ocrmypdf.builtin_plugins.tesseract_ocr import TesseractOcrEngine
 from ocrmypdf.exceptions import BadArgsError
 from ocrmypdf.hocrtransform import BoundingBox, HocrParser, OcrClass, OcrElement
@@ -24,14 +26,17 @@ from .ocrdoc import OcrDoc, Page, fill, flatten
 from .pdftext import text_layer
 from .restorer import Restorer
 
-# Tesseract's own PDF renderer writes its text layer without hOCR, so nothing could restore it.
 # Tesseract's hOCR with each character's confidence and the other readings it weighed there:
 # the corrector's channel for the page, as vidiac-restore asks tesserocr for it (scans.Reader).
 CHARS = Path(__file__).with_name("tesseract-chars.cfg")
 SANDWICH = "vidiac restores the words of Tesseract's hOCR: use --pdf-renderer auto, fpdf2 or hocr, not sandwich"
+# An earlier layer's boxes are on the page as it stands, not as OCRmyPDF would turn it.
+ROTATE = "vidiac keeps an earlier text layer on its page as it stands: --mode redo takes no --rotate-pages"
+# OCRmyPDF reads pages on several threads: one restorer serves them all, a page at a time.
+RESTORING = threading.Lock()
 
 
-@functools.cache  # once per OCRmyPDF worker
+@functools.cache  # once per OCRmyPDF worker process, under RESTORING
 def restorer() -> Restorer:
     hf_logging.disable_progress_bar()  # OCRmyPDF draws its own
     return Restorer.from_pretrained()
@@ -42,7 +47,8 @@ def restore_pages(pages: list[Page]) -> list[str]:
     texts = [as_read(page) for page in pages]
     for page in pages:
         flatten(page)  # OCRmyPDF lays out the words, not the engine's readings of each character
-    reviewed = restorer().review(texts)
+    with RESTORING:
+        reviewed = restorer().review(texts)
     for page, (restored, records) in zip(pages, reviewed):
         fill(page, restored, records)
     return [restored for restored, _ in reviewed]
@@ -60,11 +66,17 @@ def earlier_layer(options, page_number: int, size: tuple[int, int]) -> Page | No
     """The invisible words on page `page_number` (from 0) of the PDF being processed, on the
     pixels of its image `size` large, or None where it has none."""
     import pypdfium2
-    if not Path(str(options.input_file)).is_file():  # stdin: nothing to read twice
+    path = Path(str(options.input_file))
+    if not path.is_file():  # stdin: nothing to read twice
         return None
-    with pypdfium2.PdfDocument(str(options.input_file)) as pdf:
-        page = text_layer(pdf[page_number], page_number + 1, size, invisible=True)
-    return page if page.words else None
+    with open(path, "rb") as f:
+        if b"%PDF-" not in f.read(1024):  # an image: no layer
+            return None
+    with _pdfium_lock, pypdfium2.PdfDocument(path) as pdf:  # pdfium is not thread-safe; OCRmyPDF's lock
+        page = pdf[page_number]
+        page.set_cropbox(*page.get_mediabox())  # OCRmyPDF draws, and lays its layer on, the whole media box
+        layer = text_layer(page, page_number + 1, size, invisible=True)
+    return layer if layer and layer.words else None
 
 
 def as_tree(page: Page, size: tuple[int, int], dpi: float) -> OcrElement:
@@ -121,6 +133,8 @@ class VidiacEngine(TesseractOcrEngine):
 def check_options(options):
     if options.pdf_renderer == "sandwich":
         raise BadArgsError(SANDWICH)
+    if options.redo_ocr and options.rotate_pages:
+        raise BadArgsError(ROTATE)
     if str(CHARS) not in options.tesseract_config:
         options.tesseract_config.append(str(CHARS))
 

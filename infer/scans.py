@@ -5,6 +5,7 @@ A PDF page is rendered (pypdfium2) only when its turn comes, and a multi-page TI
 frame at a time, so that a 300-page scan never sits in memory. Tesseract is asked for each
 character's confidence and its other readings (hocr_char_boxes, lstm_choice_mode 2).
 """
+import math
 import os
 import re
 import shutil
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from .ocrdoc import OcrDoc, OcrDocError, Page, flatten, need_lxml
-from .pdftext import text_layer
+from .pdftext import own_text
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
 PDF_SUFFIXES = (".pdf",)
@@ -26,7 +27,11 @@ INSTALL = "apt-get install tesseract-ocr tesseract-ocr-vie (and tesseract-ocr-en
 
 
 class ScanError(OcrDocError):
-    """A scan that cannot be read, or no Tesseract to read it."""
+    """A scan that cannot be read."""
+
+
+class EngineError(Exception):
+    """No Tesseract, or no language data for it: an error of the setup, not of a file."""
 
 
 def tessdata() -> str:
@@ -51,12 +56,12 @@ class Reader:
             import pypdfium2  # noqa: F401  (both come with the scan extra)
             import tesserocr
         except ImportError:
-            raise ScanError("reading scans needs the scan extra: pip install 'vidiac[scan]'") from None
+            raise EngineError("reading scans needs the scan extra: pip install 'vidiac[scan]'") from None
         path = tessdata()
         _, have = tesserocr.get_languages(path)
         missing = [code for code in lang.split("+") if code not in have]
         if missing:
-            raise ScanError(f"Tesseract has no language data for {', '.join(missing)} in {path}: {INSTALL}, "
+            raise EngineError(f"Tesseract has no language data for {', '.join(missing)} in {path}: {INSTALL}, "
                             "or set TESSDATA_PREFIX")
         self.api = tesserocr.PyTessBaseAPI(path=path, lang=lang, psm=psm)
         self.api.SetVariable("hocr_char_boxes", "1")
@@ -90,19 +95,19 @@ def count_pages(path: Path) -> int:
 
 
 def read_pages(path: Path, reader: Callable[[], Reader], force_ocr: bool = False) -> Iterator[Page]:
-    """Each page of a scan, one at a time: a PDF page that carries text (an earlier OCR's layer,
-    or typed text) as that text on its boxes, unless `force_ocr`; any other page as Tesseract
-    reads it, `reader()` giving the Reader."""
+    """Each page of a scan, one at a time: a PDF page that carries text, unless `force_ocr`, as
+    that text on its boxes (an earlier OCR's invisible layer; or, on a page no image covers,
+    typed text); any other page as Tesseract reads it, `reader()` giving the Reader."""
     if path.suffix.lower() in PDF_SUFFIXES:
         import pypdfium2
         with pypdfium2.PdfDocument(path) as pdf:
             for i in range(len(pdf)):
                 page = pdf[i]
                 try:
-                    width, height = page.get_size()
-                    own = None if force_ocr else text_layer(
-                        page, i + 1, (round(width * RENDER_DPI / 72), round(height * RENDER_DPI / 72)))
-                    image = None if own and own.words else page.render(scale=RENDER_DPI / 72, grayscale=True).to_pil()
+                    scale = RENDER_DPI / 72
+                    own = None if force_ocr else own_text(
+                        page, i + 1, (math.ceil(page.get_width() * scale), math.ceil(page.get_height() * scale)))
+                    image = None if own else page.render(scale=scale, grayscale=True).to_pil()
                 finally:
                     page.close()
                 yield own if image is None else reader().page(image, i + 1, RENDER_DPI)
@@ -110,5 +115,16 @@ def read_pages(path: Path, reader: Callable[[], Reader], force_ocr: bool = False
     from PIL import Image, ImageSequence
     with Image.open(path) as image:
         for number, frame in enumerate(ImageSequence.Iterator(image), 1):
-            dpi = frame.info.get("dpi", (IMAGE_DPI, IMAGE_DPI))[0]
-            yield reader().page(frame.copy(), number, round(dpi) if dpi and dpi > 1 else IMAGE_DPI)
+            yield reader().page(frame.copy(), number, _dpi(frame) or IMAGE_DPI)
+
+
+def _dpi(image) -> int | None:
+    dpi = image.info.get("dpi", (0, 0))[0]
+    return round(dpi) if dpi and dpi > 1 else None
+
+
+def dpi_of(path: Path) -> int | None:
+    """The resolution an image file says it has, or None."""
+    from PIL import Image
+    with Image.open(path) as image:
+        return _dpi(image)

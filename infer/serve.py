@@ -20,7 +20,7 @@ from .correction import Scanned
 from .lexicon import MODES
 from .ocrdoc import OcrDoc, OcrDocError, Page, fill, located
 from .restorer import BATCH_CHARS, ModelDirError, Restorer, default_model_dir
-from .scans import Reader, ScanError, read_pages
+from .scans import EngineError, Reader, read_pages
 from .vietnamese import TONE_STYLES, WORD
 
 PAGE = Path(__file__).with_name("review.html")
@@ -215,6 +215,8 @@ def create_app(restorer: Restorer, max_bytes: int = MAX_BYTES, max_waiting: int 
                 ocr, read_upload, name, data, kind, readers, ocr_lang)
         except (InputError, OcrDocError) as e:
             raise HTTPException(422, str(e)) from None
+        except EngineError as e:  # the server's setup: no upload of this kind can be read here
+            raise HTTPException(503, str(e)) from None
         reviewed = await batcher.review(pieces, constraint, tone_style)
         return {"name": name, "kind": kind, **document(reviewed, restorer, pages, doc)}
 
@@ -240,7 +242,7 @@ def read_upload(name: str, data: bytes, kind: str, readers: dict, ocr_lang: str)
         f.flush()
         try:
             pages = list(read_pages(Path(f.name), reader))
-        except ScanError:  # no Tesseract or language data: the setup's error, not the file's
+        except EngineError:  # no Tesseract or language data: the setup's error, not the file's
             raise
         except Exception as e:  # pdfium and Pillow raise their own kinds for a damaged file
             raise OcrDocError(f"{name}: cannot read it as {'a PDF' if name.lower().endswith('.pdf') else 'an image'}: "

@@ -5,9 +5,11 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pikepdf
 import pytest
+from ocrmypdf.exceptions import BadArgsError
 from ocrmypdf.hocrtransform import HocrParser
 from fpdf import FPDF
 from fpdf.enums import TextMode
@@ -15,7 +17,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from vidiac.infer.cli import main
 from vidiac.infer.ocrdoc import OcrDoc, OcrDocError, fill
-from vidiac.infer.ocrmypdf_plugin import CHARS, restore_hocr
+from vidiac.infer.ocrmypdf_plugin import CHARS, check_options, restore_hocr
 from vidiac.infer.restorer import DEFAULT_MODEL
 from vidiac.infer.scans import Reader
 from vidiac.train.ocr_pairs import font_file
@@ -143,11 +145,15 @@ def test_restore_with_pdf_writes_the_searchable_pdf(tmp_path, capsys):
     layered(tmp_path / "old.pdf", [(Image.new("L", page().size, 255), LINES)])
     code, _, err = restore([str(tmp_path / "old.pdf"), "--pdf", str(tmp_path / "x.pdf"), "--review"], capsys)
     assert code == 2 and "--pdf takes the model's defaults: drop --review" in err
-    code, _, err = restore([str(tmp_path / "old.pdf"), str(tmp_path / "old.pdf"), "--pdf", "x.pdf"], capsys)
+    code, _, err = restore([str(tmp_path / "old.pdf"), str(tmp_path / "old.pdf"), "--pdf", str(tmp_path / "x.pdf")],
+                           capsys)
     assert code == 2 and "give one PDF or page image" in err and not (tmp_path / "x.pdf").exists()
     (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.4\nnot really a pdf")
     code, _, err = restore([str(tmp_path / "broken.pdf"), "--pdf", str(tmp_path / "x.pdf")], capsys)
-    assert code == 2 and "broken.pdf: unable to find trailer" in err and "Traceback" not in err, err
+    assert code == 2 and "broken.pdf: cannot read it as a PDF" in err and "Traceback" not in err, err
+    Image.new("RGBA", (800, 600), (255, 255, 255, 0)).save(tmp_path / "alpha.png", dpi=(DPI, DPI))
+    code, _, err = restore([str(tmp_path / "alpha.png"), "--pdf", str(tmp_path / "x.pdf")], capsys)
+    assert code == 2 and "alpha.png: The input image has an alpha channel" in err, err  # OCRmyPDF's refusal
     # As installed: OCRmyPDF runs in the command's process, and takes its standard output over.
     done = subprocess.run([str(Path(sys.executable).parent / "vidiac-restore"), "-m", str(DEFAULT_MODEL),
                            str(tmp_path / "old.pdf"), "--pdf", str(tmp_path / "new.pdf")],
@@ -162,6 +168,12 @@ def test_a_missing_language_pack_says_how_to_install_it(tmp_path, capsys):
     page().save(tmp_path / "p.png")
     code, _, err = restore([str(tmp_path / "p.png"), "--ocr-lang", "xyz"], capsys)
     assert code == 2 and "no language data for xyz" in err and "apt-get install" in err
+    # Among other files: the run stops there, and no file's text goes to another's output.
+    (tmp_path / "q.txt").write_text(LINES[0], encoding="utf-8")
+    code, _, err = restore([str(tmp_path / "p.png"), str(tmp_path / "q.txt"), "--ocr-lang", "xyz",
+                            "-o", str(tmp_path / "out")], capsys)
+    assert code == 2 and "no language data for xyz" in err and "Traceback" not in err
+    assert not (tmp_path / "out" / "p.txt").exists()
 
 
 def test_tesseract_alternatives_are_read_per_character():
@@ -199,6 +211,12 @@ def test_the_plugin_reads_each_characters_readings_and_gives_ocrmypdf_words(tmp_
                     str(CHARS)], check=True, capture_output=True)  # as OCRmyPDF runs it with the plugin
     hocr = tmp_path / "page.hocr"
     assert all(w.chars for w in OcrDoc.read(hocr).pages[0].words)
+    options = SimpleNamespace(pdf_renderer="auto", tesseract_config=[], redo_ocr=False, rotate_pages=False)
+    check_options(options)
+    check_options(options)
+    assert options.tesseract_config == [str(CHARS)]  # what OCRmyPDF passes Tesseract, once
+    with pytest.raises(BadArgsError, match="--rotate-pages"):
+        check_options(SimpleNamespace(pdf_renderer="auto", tesseract_config=[], redo_ocr=True, rotate_pages=True))
     restore_hocr(hocr, tmp_path / "page.txt")
     assert b"ocrx_cinfo" not in hocr.read_bytes()  # OCRmyPDF would read every reading as the word's text
     laid_out = " ".join(w.text for w in HocrParser(hocr).parse().words)
@@ -206,12 +224,23 @@ def test_the_plugin_reads_each_characters_readings_and_gives_ocrmypdf_words(tmp_
     assert RESTORED[0] in (tmp_path / "page.txt").read_text(encoding="utf-8")
 
 
+def placed(pdf: Path, number: int) -> list[tuple[str, float, float]]:
+    """The words of a PDF page's text, each with its left and top edge in points, as pdftotext sees them."""
+    html = subprocess.run(["pdftotext", "-bbox", "-f", str(number), "-l", str(number), str(pdf), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    found = re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)"[^>]*>([^<]*)<', html)
+    return [(w, float(x), float(y)) for x, y, w in found]
+
+
 def test_the_plugin_redoes_an_earlier_layer_from_its_own_words_and_leaves_the_images(tmp_path):
-    # Page 1: a blank image under a garbled layer, so that only its words can give text; page 2:
-    # a scan with no layer, which Tesseract reads.
-    layered(tmp_path / "old.pdf", [(Image.new("L", page().size, 255), LINES), (page(), None)])
+    # Page 1: a blank image under a garbled layer, so that only its words can give text, on a
+    # page cropped as scans often are; page 2: a scan with no layer, which Tesseract reads.
+    layered(tmp_path / "layered.pdf", [(Image.new("L", page().size, 255), LINES), (page(), None)])
+    with pikepdf.open(tmp_path / "layered.pdf") as pdf:
+        pdf.pages[0].cropbox = [30, 40, 560, 800]
+        pdf.save(tmp_path / "old.pdf")
     done = subprocess.run([str(Path(sys.executable).parent / "ocrmypdf"), "--plugin", "vidiac.infer.ocrmypdf_plugin",
-                           "--mode", "redo", "--output-type", "pdf", "-l", "vie",
+                           "--mode", "redo", "--output-type", "pdf", "-O0", "-l", "vie",
                            str(tmp_path / "old.pdf"), str(tmp_path / "new.pdf")], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     for number in (1, 2):
@@ -219,6 +248,9 @@ def test_the_plugin_redoes_an_earlier_layer_from_its_own_words_and_leaves_the_im
                                capture_output=True, text=True, check=True).stdout
         assert RESTORED[0] in layer and layer.index(RESTORED[0]) < layer.index(RESTORED[1]), layer
         assert "Két" not in layer and "tuyén" not in layer  # the old layer is gone, not kept beside the new
+    before, after = placed(tmp_path / "old.pdf", 1), placed(tmp_path / "new.pdf", 1)
+    assert len(before) == len(after) == len(" ".join(LINES).split())
+    assert all(abs(x - x2) < 3 and abs(y - y2) < 4 for (_, x, y), (_, x2, y2) in zip(before, after)), (before, after)
     old, new = pikepdf.open(tmp_path / "old.pdf"), pikepdf.open(tmp_path / "new.pdf")
     assert [[im.read_raw_bytes() for im in p.get_images().values()] for p in old.pages] == \
         [[im.read_raw_bytes() for im in p.get_images().values()] for p in new.pages]  # every image byte for byte
