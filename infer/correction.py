@@ -167,12 +167,16 @@ class Corrector:
         engine knew of it (`evidence`), which scales the channel there and adds its other readings."""
         skeleton = strip_diacritics(token)
 
-        def scale(i: int, n: int) -> float:
-            """The doubt of the characters a reading of `n` spans from `i` (a dropped letter: its neighbours')."""
+        def doubted(w: float, i: int, n: int) -> float:
+            """A misreading's weight `w` at the doubt of the characters it spans, `n` from `i` (a
+            dropped letter: its neighbours'). However doubted a character, no misreading of it
+            becomes likelier than reading it right (weight 1): the doubt says that it was misread,
+            not which of the letters it may stand for it was."""
             if not evidence:
-                return 1.0
+                return w
             span = evidence[max(0, i - 1):i + 1] if n == 0 else evidence[i:i + n]
-            return max((doubt for doubt, _ in span), default=1.0)
+            doubt = max((doubt for doubt, _ in span), default=1.0)
+            return w * doubt if doubt <= 1 else min(w * doubt, max(w, 1.0))
         found: dict[str, float] = {}  # the letters of known words the engine may have read as `token`
 
         # At each position, the letters the characters from there may be a misreading of, each
@@ -183,7 +187,7 @@ class Corrector:
             misread.append({})
             for n in range(min(MAX_READING, len(token) - i) + 1):
                 for letter, w in self.misread_letters.get(token[i:i + n], {}).items():
-                    misread[-1].setdefault(letter, []).append((n, w * scale(i, n)))
+                    misread[-1].setdefault(letter, []).append((n, doubted(w, i, n)))
             for letter, w in evidence[i][1] if evidence else ():
                 misread[-1].setdefault(letter, []).append((1, w))
 
@@ -205,7 +209,7 @@ class Corrector:
         own = list(self.lexicon.forms.get(skeleton, ())) or ([token] if token in self.lexicon.ids else [])
         likely = sorted((letters for letters in found if letters != skeleton),
                         key=lambda letters: -found[letters] * self.lexicon.count(self.lexicon.forms[letters][0]))
-        readings = [[(n, {c: w * scale(j, n) for c, w in self.misread[token[j:j + n]].items()} if evidence
+        readings = [[(n, {c: doubted(w, j, n) for c, w in self.misread[token[j:j + n]].items()} if evidence
                       else self.misread[token[j:j + n]], {})
                      for n in range(min(MAX_READING, len(token) - j) + 1) if token[j:j + n] in self.misread]
                     + ([(1, {}, dict(evidence[j][1]))] if evidence and j < len(token) and evidence[j][1] else [])

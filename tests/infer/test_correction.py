@@ -244,3 +244,12 @@ def test_the_engines_other_readings_of_a_character_are_its_channel_there():
     assert forms == ("của", "cua") and weights == (0.8, 0.8) and errors == (1, 1)
     assert (c.evidence([[], read("cia")])[0] is None
             and Corrector(LEXICON, {}, 1.0, 0.9).evidence([read("cia")]) == [None])
+
+
+def test_no_misreading_of_a_doubted_character_weighs_more_than_reading_it_right():
+    c = Corrector(LEXICON, CHANNEL, 0.5, 0.9, CONFIDENCE)  # ủ read as i half as often as kept
+    page = c.evidence([read("cia", doubted={1})] + [read("dân")] * 20)
+    assert page[0][1][0] > 10  # misread far more often than the page's average character
+    forms, weights, errors = c.candidates("cia", page[0])
+    assert "của" in forms and all(w <= 1.0 for w, e in zip(weights, errors) if e)
+    assert weights[forms.index("của")] == 1.0  # as likely as the letter read right, no likelier
