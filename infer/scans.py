@@ -62,7 +62,7 @@ class Reader:
         missing = [code for code in lang.split("+") if code not in have]
         if missing:
             raise EngineError(f"Tesseract has no language data for {', '.join(missing)} in {path}: {INSTALL}, "
-                            "or set TESSDATA_PREFIX")
+                              "or set TESSDATA_PREFIX")
         self.api = tesserocr.PyTessBaseAPI(path=path, lang=lang, psm=psm)
         self.api.SetVariable("hocr_char_boxes", "1")
         self.api.SetVariable("lstm_choice_mode", "2")
