@@ -163,6 +163,10 @@ class InferConfig:
     # least probability sure_correction given its line.
     ocr_severity: float = 1.0
     sure_correction: float = 0.9
+    # A word the lexicon does not know (`cdc`, `h6`) is wrong as printed: it takes its likeliest
+    # correction where that has at least this probability given its line, and beats the word as
+    # printed (chosen on the dev sets: 0.3 and 0.5 alike, above any at 0.9).
+    sure_unknown: float = 0.5
     # A page read from its image, with the engine's confidence in each character
     # (correction.Scanned), is corrected at least at this share of the channel's error rates,
     # however well it reads: the engine's doubt says where to look (chosen on the dev ladder). 0: as any text.
@@ -178,7 +182,7 @@ class InferConfig:
     mark_doubt: float = 2.0
 
     def __post_init__(self):
-        for name in ("sure_prior", "sure_correction"):
+        for name in ("sure_prior", "sure_correction", "sure_unknown"):
             if not 0 < getattr(self, name) <= 1:
                 raise ConfigError(f"infer.{name}: expected a probability above 0 and at most 1, "
                                   f"got {getattr(self, name)!r}")

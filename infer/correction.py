@@ -75,12 +75,15 @@ def _rounded(x: float) -> float:
 
 class Corrector:
     def __init__(self, lexicon: Lexicon, channel: dict[str, dict[str, float]], severity: float, sure: float,
-                 confidence: dict | None = None):
+                 confidence: dict | None = None, sure_unknown: float | None = None):
         """`channel`: per clean lowercase character, the readings that change its letter, each
         weighted by its frequency over that of the readings that keep the letter; `confidence`:
         how often a character's letter is wrong, by the engine's confidence in it (bins with
-        upper `edges`, their `wrong` rates), for scans read with each character's confidence."""
+        upper `edges`, their `wrong` rates), for scans read with each character's confidence;
+        `sure`: the probability a correction needs, `sure_unknown` (by default `sure`) that of a
+        word the lexicon does not know."""
         self.lexicon, self.severity, self.sure, self.confidence = lexicon, severity, sure, confidence
+        self.sure_unknown = sure if sure_unknown is None else sure_unknown
         # The clean characters the channel misreads as each reading, with their weights (`é` -> ó,
         # `i` -> ủ), and the same by skeleton letter, at the best weight of its characters.
         self.misread: dict[str, dict[str, float]] = {}
@@ -96,7 +99,8 @@ class Corrector:
                 best[strip_diacritics(clean)] = max(best.get(strip_diacritics(clean), 0.0), w)
 
     @classmethod
-    def load(cls, model_dir: str | Path, lexicon: Lexicon, severity: float, sure: float) -> "Corrector | None":
+    def load(cls, model_dir: str | Path, lexicon: Lexicon, severity: float, sure: float,
+             sure_unknown: float | None = None) -> "Corrector | None":
         """The directory's corrector; None where it has no channel, no lexicon, or severity is 0."""
         path = Path(model_dir) / CHANNEL_NAME
         if not path.is_file() or not lexicon.total or not severity:
@@ -110,7 +114,7 @@ class Corrector:
                 raise ValueError
         except (ValueError, KeyError, TypeError, AttributeError):
             raise ValueError(f"{path}: not an OCR channel written by vidiac-ocr-pairs channel") from None
-        return cls(lexicon, channel, severity, sure, confidence)
+        return cls(lexicon, channel, severity, sure, confidence, sure_unknown)
 
     @functools.cached_property
     def _trie(self) -> dict:
@@ -298,8 +302,9 @@ class Corrector:
             best = max(mass, key=mass.get)
             k = max((k for k, key in enumerate(keys) if key == best), key=lambda k: p[k])
             source = m.group()[:ns[k]]
-            if best is not None and mass[best] >= self.sure and (best[0] != strip_diacritics(source.lower())
-                                                                 or recase and _miscased(source, lowercase)):
+            sure = self.sure_unknown if None in mass else self.sure  # None: kept as written, a word never seen
+            if best is not None and mass[best] >= sure and (best[0] != strip_diacritics(source.lower())
+                                                            or recase and _miscased(source, lowercase)):
                 start = m.start() == 0 and (words[i - 1] if i else before)[-1:] in ".!?…:"  # of a sentence
                 out[i] = (out[i][:m.start()] + _line_cased(fs[k], source, lowercase, start)
                           + out[i][m.start() + ns[k]:])

@@ -168,7 +168,8 @@ class Restorer:
         backend = load_backend(path, device, threads)
         try:
             lexicon = Lexicon.load(path)
-            corrector = Corrector.load(path, lexicon, config.infer.ocr_severity, config.infer.sure_correction)
+            corrector = Corrector.load(path, lexicon, config.infer.ocr_severity, config.infer.sure_correction,
+                                       config.infer.sure_unknown)
         except ValueError as e:
             raise ModelDirError(str(e)) from None
         return cls(backend, config, lexicon, corrector, jobs, functools.partial(cls.from_pretrained, path, device,

@@ -253,3 +253,12 @@ def test_no_misreading_of_a_doubted_character_weighs_more_than_reading_it_right(
     forms, weights, errors = c.candidates("cia", page[0])
     assert "của" in forms and all(w <= 1.0 for w, e in zip(weights, errors) if e)
     assert weights[forms.index("của")] == 1.0  # as likely as the letter read right, no likelier
+
+
+def test_a_word_the_lexicon_does_not_know_takes_its_likeliest_correction_at_sure_unknown():
+    # `bx` may be ba (3 times in 4 by count) or bộ: never sure at 0.9, and wrong as printed.
+    lexicon = Lexicon({"ba": ["ba"], "bo": ["bộ"]}, {"ba": 30, "bộ": 10}, {})
+    channel = {"a": {"x": 1.0}, "ộ": {"x": 1.0}}
+    assert Corrector(lexicon, channel, 1.0, 0.9).correct(["bx"]) == ["bx"]
+    assert Corrector(lexicon, channel, 1.0, 0.9, sure_unknown=0.5).correct(["bx"]) == ["ba"]
+    assert Corrector(lexicon, channel, 1.0, 0.9, sure_unknown=0.5).correct(["ba"]) == ["ba"]  # a known word stands
