@@ -170,7 +170,7 @@ class InferConfig:
     # A page read from its image, with the engine's confidence in each character
     # (correction.Scanned), is corrected at least at this share of the channel's error rates,
     # however well it reads: the engine's doubt says where to look (chosen on the dev ladder). 0: as any text.
-    scanned_correction: float = 0.3
+    scanned_correction: float = 0.1
     # A document that writes the marks of nearly every word that needs them (a Vietnamese engine,
     # a Vietnamese keyboard) makes few unknown words, and what it misreads are real words
     # (`bệ` for hệ): it is corrected at least at this share of the channel's error rates. 0: as any text.

@@ -68,6 +68,18 @@ class Scanned:
         return len(self.text)
 
 
+def other_readings(printed: str, confidence: float, readings: dict[str, float]) -> dict[str, float]:
+    """The letters (without marks) of the engine's other readings of a place where it printed
+    `printed` at `confidence`, each with the engine's weight of it over the printed one's (at most 1)."""
+    own, letter = readings.get(printed) or confidence, strip_diacritics(printed.lower())
+    others: dict[str, float] = {}
+    for reading, q in readings.items():
+        other = strip_diacritics(reading.lower())
+        if other.isalpha() and other != letter and (w := min(1.0, q / own)) >= MIN_WEIGHT:
+            others[other] = max(others.get(other, 0.0), w)
+    return others
+
+
 def _rounded(x: float) -> float:
     """Two significant digits: evidence that differs less is the same, and its corrections are cached once."""
     return float(f"{x:.2g}")
@@ -79,7 +91,9 @@ class Corrector:
         """`channel`: per clean lowercase character, the readings that change its letter, each
         weighted by its frequency over that of the readings that keep the letter; `confidence`:
         how often a character's letter is wrong, by the engine's confidence in it (bins with
-        upper `edges`, their `wrong` rates), for scans read with each character's confidence;
+        upper `edges`, their `wrong` rates), and the odds of another reading of its place, by its
+        weight over the printed one's (`alternatives`: `edges`, `odds`), for scans read with each
+        character's confidence;
         `sure`: the probability a correction needs, `sure_unknown` (by default `sure`) that of a
         word the lexicon does not know."""
         self.lexicon, self.severity, self.sure, self.confidence = lexicon, severity, sure, confidence
@@ -110,10 +124,15 @@ class Corrector:
             channel, confidence = data["misreadings"], data.get("confidence")
             if not all(isinstance(p, (int, float)) for readings in channel.values() for p in readings.values()):
                 raise ValueError
-            if confidence is not None and len(confidence["edges"]) != len(confidence["wrong"]):
+            calibrated = [(confidence, "wrong")] + ([(confidence["alternatives"], "odds")]
+                                                    if "alternatives" in confidence else []) if confidence else []
+            if any(len(c["edges"]) != len(c[rates]) for c, rates in calibrated):
                 raise ValueError
         except (ValueError, KeyError, TypeError, AttributeError):
             raise ValueError(f"{path}: not an OCR channel written by vidiac-ocr-pairs channel") from None
+        if confidence and "alternatives" not in confidence:
+            raise ValueError(f"{path}: written before the engine's other readings were calibrated; write it again "
+                             "with vidiac-ocr-pairs channel --confidence (docs/training.md)")
         return cls(lexicon, channel, severity, sure, confidence, sure_unknown)
 
     @functools.cached_property
@@ -136,12 +155,13 @@ class Corrector:
     def evidence(self, chars: list) -> list[tuple | None]:
         """What the engine knew of each word of a page (Scanned.chars), as the channel for that
         page: per character, how much likelier than the page's average character it is misread,
-        by the engine's confidence in it; and the letters of its other readings, each weighted by
-        the engine against the printed one. None for a word without characters, or without a
-        calibration of confidence in the channel."""
+        by the engine's confidence in it; and the letters of its other readings, each at the odds
+        that the calibration gives a reading of its weight against the printed one. None for a
+        word without characters, or without a calibration of confidence in the channel."""
         if not self.confidence:
             return [None] * len(chars)
         edges, wrong = self.confidence["edges"], self.confidence["wrong"]
+        odds = self.confidence["alternatives"]
         rates = [[wrong[min(bisect_left(edges, p), len(wrong) - 1)] for _, p, _ in cs] for cs in chars]
         mean = sum(map(sum, rates)) / max(sum(map(len, rates)), 1)
         out = []
@@ -151,13 +171,8 @@ class Corrector:
                 continue
             word = []
             for (c, p, readings), rate in zip(cs, rs):
-                own = readings.get(c) or p
-                letter = strip_diacritics(c.lower())
-                others: dict[str, float] = {}
-                for reading, q in readings.items():
-                    other = strip_diacritics(reading.lower())
-                    if other.isalpha() and other != letter and (w := min(1.0, q / own)) >= MIN_WEIGHT:
-                        others[other] = max(others.get(other, 0.0), _rounded(w))
+                others = {letter: _rounded(odds["odds"][min(bisect_left(odds["edges"], w), len(odds["odds"]) - 1)])
+                          for letter, w in other_readings(c, p, readings).items()}
                 word.append((_rounded(rate / mean), tuple(sorted(others.items()))))
             out.append(tuple(word))
         return out

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from rapidfuzz.distance import Levenshtein
 
+from vidiac.infer.correction import other_readings
 from vidiac.infer.vietnamese import normalize, strip_diacritics
 
 PRIOR = 5.0
@@ -38,6 +39,10 @@ MAX_LENGTH_CHANGE = 0.5
 # Upper edges of the bins of an engine's confidence in a character (0 to 1): Tesseract gives most
 # characters 0.995 or more, and those are almost never wrong.
 CONFIDENCE_EDGES = (0.7, 0.8, 0.85, 0.9, 0.95, 0.98, 0.995, 1.0)
+# Upper edges of the bins of the engine's weight of another reading of a place over that of the
+# character it printed. Taken at face value those weights overstate the other readings several
+# times over: the engine ranks what its own model could print, not what was printed.
+ALTERNATIVE_EDGES = (0.03, 0.1, 0.3, 0.6, 1.0)
 
 
 def _aligned(text: str) -> str:
@@ -160,14 +165,19 @@ def channel(models: list[ConfusionModel], min_count: int = 3) -> dict[str, dict[
     return dict(sorted(weights.items()))
 
 
-def confidence_rates(records) -> dict[str, list[float]]:
+def confidence_rates(records) -> dict:
     """How often a printed character's letter is wrong, by the confidence the engine gave it
-    (`CONFIDENCE_EDGES` bins, add-one smoothed), from records that carry each word's characters
-    (`vidiac-ladder build`): the same words of a line, printed and read, compared letter by letter."""
+    (`CONFIDENCE_EDGES` bins, add-one smoothed); and how likely another reading of its place is
+    right, over the printed letter, by the engine's weight of it over the printed one's
+    (`ALTERNATIVE_EDGES` bins: the odds that the channel gives that reading). From records that
+    carry each word's characters (`vidiac-ladder build`): the same words of a line, printed and
+    read, compared letter by letter."""
     wrong, seen = [0] * len(CONFIDENCE_EDGES), [0] * len(CONFIDENCE_EDGES)
+    other, printed = [0] * len(ALTERNATIVE_EDGES), [0] * len(ALTERNATIVE_EDGES)
     for record in records:
-        for read, printed, chars in zip(record["source"].split("\n"), record["target"].split("\n"), record["chars"]):
-            words, truth = read.split(), printed.split()
+        for read, printed_line, chars in zip(record["source"].split("\n"), record["target"].split("\n"),
+                                             record["chars"]):
+            words, truth = read.split(), printed_line.split()
             if len(words) != len(chars):
                 continue
             folded = difflib.SequenceMatcher(None, [strip_diacritics(w.lower()) for w in words],
@@ -178,11 +188,18 @@ def confidence_rates(records) -> dict[str, list[float]]:
                 for word, right, cs in zip(words[a1:a2], truth[b1:b2], chars[a1:a2]):
                     if len(word) != len(right) or len(cs) != len(word):
                         continue  # a letter dropped or added: no place-by-place comparison
-                    for (c, p, _), r in zip(cs, right):
+                    for (c, p, readings), r in zip(cs, right):
+                        letter, truth_letter = strip_diacritics(c.lower()), strip_diacritics(r.lower())
                         k = bisect_left(CONFIDENCE_EDGES, p)
                         seen[k] += 1
-                        wrong[k] += strip_diacritics(c.lower()) != strip_diacritics(r.lower())
-    return {"edges": list(CONFIDENCE_EDGES), "wrong": [round((w + 1) / (n + 2), 6) for w, n in zip(wrong, seen)]}
+                        wrong[k] += letter != truth_letter
+                        for alternative, weight in other_readings(c, p, readings).items():
+                            k = bisect_left(ALTERNATIVE_EDGES, weight)
+                            other[k] += alternative == truth_letter
+                            printed[k] += letter == truth_letter
+    return {"edges": list(CONFIDENCE_EDGES), "wrong": [round((w + 1) / (n + 2), 6) for w, n in zip(wrong, seen)],
+            "alternatives": {"edges": list(ALTERNATIVE_EDGES),
+                             "odds": [round((o + 1) / (n + 1), 6) for o, n in zip(other, printed)]}}
 
 
 def write_channel(path: str | Path, model_paths: list[str], confidence_records=None) -> None:

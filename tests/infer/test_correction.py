@@ -125,6 +125,11 @@ def test_a_model_directory_without_a_channel_corrects_nothing_and_a_broken_one_i
     (tmp_path / CHANNEL_NAME).write_text("{", encoding="utf-8")
     with pytest.raises(ValueError, match=f"{CHANNEL_NAME}: not an OCR channel"):
         Corrector.load(tmp_path, LEXICON, 1.0, 0.9)
+    # A channel whose confidence calibration predates the calibrated other readings says how to rewrite it.
+    old = {"misreadings": CHANNEL, "confidence": {k: CONFIDENCE[k] for k in ("edges", "wrong")}}
+    (tmp_path / CHANNEL_NAME).write_text(json.dumps(old), encoding="utf-8")
+    with pytest.raises(ValueError, match="other readings were calibrated; write it again with vidiac-ocr-pairs"):
+        Corrector.load(tmp_path, LEXICON, 1.0, 0.9)
 
 
 def test_a_broken_channel_is_a_clear_model_directory_error(tiny_model, tmp_path):
@@ -214,8 +219,10 @@ def test_keep_letters_turns_correction_off_in_the_cli(capsys, monkeypatch):
     assert strip_diacritics(out) == strip_diacritics(source)
 
 
-# Letters the engine gave 0.99 or more are wrong 1 time in 1000, below 0.9 1 time in 3.
-CONFIDENCE = {"edges": [0.9, 0.99, 1.0], "wrong": [0.3, 0.03, 0.001]}
+# Letters the engine gave 0.99 or more are wrong 1 time in 1000, below 0.9 1 time in 3; another
+# reading it weighed at over half the printed one is right 4 times in 10 where the printed one is.
+CONFIDENCE = {"edges": [0.9, 0.99, 1.0], "wrong": [0.3, 0.03, 0.001],
+              "alternatives": {"edges": [0.5, 1.0], "odds": [0.05, 0.4]}}
 
 
 def read(word, doubted=(), readings=None):
@@ -239,9 +246,10 @@ def test_the_engines_other_readings_of_a_character_are_its_channel_there():
     assert c.candidates("dong")[0] == ("đồng",)  # its own form only: marks are decoding's job
     assert c.candidates("cia")[0] == ()
     seen = c.evidence([read("cia", doubted={1}, readings={1: {"i": 0.5, "u": 0.4, ":": 0.1}})])[0]
-    assert seen[1][1] == (("u", 0.8),)  # the letter, against the printed one; no mark, no symbol
+    # The letter, at the calibrated odds of a reading weighed at 0.8 of the printed one; no mark, no symbol.
+    assert seen[1][1] == (("u", 0.4),)
     forms, weights, errors = c.candidates("cia", seen)
-    assert forms == ("của", "cua") and weights == (0.8, 0.8) and errors == (1, 1)
+    assert forms == ("của", "cua") and weights == (0.4, 0.4) and errors == (1, 1)
     assert (c.evidence([[], read("cia")])[0] is None
             and Corrector(LEXICON, {}, 1.0, 0.9).evidence([read("cia")]) == [None])
 

@@ -10,7 +10,7 @@ from vidiac.infer.correction import CHANNEL_NAME, Corrector
 from vidiac.infer.lexicon import Lexicon
 from vidiac.train import ocr_pairs
 from vidiac.train.collate import DegradingCollator
-from vidiac.train.confusion_model import ConfusionModel, apply, channel, emissions
+from vidiac.train.confusion_model import ConfusionModel, apply, channel, confidence_rates, emissions
 from vidiac.train.corpus import split_of
 from vidiac.train.ocr_report import compare, format_report
 
@@ -93,6 +93,20 @@ def test_the_channel_weighs_a_space_read_as_a_symbol_against_the_spaces_kept():
     # Of 12 spaces 3 were read `.`: the corrector sets words apart at that rate (`Corrector.space`).
     model = ConfusionModel.fit([("bo.sung", "bổ sung")] * 3 + [("bo sung", "bổ sung")] * 9)
     assert channel([model])[" "] == {".": round(3 / 9, 6)}
+
+
+def test_the_engines_other_readings_are_calibrated_by_how_often_they_are_right():
+    # Printed `cia` for của, with u weighed at 0.8 of the i: twice the other reading was right.
+    # Printed `dan` for dân, with o weighed at 0.5 of the a: four times the printed letter was.
+    cia = [("c", 0.999, {}), ("i", 0.6, {"i": 0.5, "u": 0.4, "?": 0.3}), ("a", 0.999, {})]
+    dan = [("d", 0.999, {}), ("a", 0.7, {"a": 0.6, "o": 0.3}), ("n", 0.999, {})]
+    records = [{"source": "cia", "target": "của", "chars": [[cia]]}] * 2 + [
+        {"source": "dan", "target": "dân", "chars": [[dan]]}] * 4
+    rates = confidence_rates(records)
+    edges, odds = rates["alternatives"]["edges"], rates["alternatives"]["odds"]
+    assert odds[edges.index(1.0)] == (2 + 1) / (0 + 1)  # the other reading right, the printed one never
+    assert odds[edges.index(0.6)] == round((0 + 1) / (4 + 1), 6)
+    assert rates["wrong"][rates["edges"].index(0.7)] == round((2 + 1) / (6 + 2), 6)  # of the doubted letters, the i
 
 
 def test_confusion_model_learns_context_and_samples_it(tmp_path):
