@@ -10,7 +10,8 @@ from vidiac.infer.correction import CHANNEL_NAME, Corrector
 from vidiac.infer.lexicon import Lexicon
 from vidiac.train import ocr_pairs
 from vidiac.train.collate import DegradingCollator
-from vidiac.train.confusion_model import ConfusionModel, apply, channel, confidence_rates, emissions
+from vidiac.train.confusion_model import (MARKS_BACKOFF, ConfusionModel, apply, channel, confidence_rates,
+                                         emissions)
 from vidiac.train.corpus import split_of
 from vidiac.train.ocr_report import compare, format_report
 
@@ -93,6 +94,15 @@ def test_the_channel_weighs_a_space_read_as_a_symbol_against_the_spaces_kept():
     # Of 12 spaces 3 were read `.`: the corrector sets words apart at that rate (`Corrector.space`).
     model = ConfusionModel.fit([("bo.sung", "bổ sung")] * 3 + [("bo sung", "bổ sung")] * 9)
     assert channel([model])[" "] == {".": round(3 / 9, 6)}
+
+
+def test_a_vowels_marks_printed_beside_it_are_read_so_for_its_other_marks_too():
+    # `phdan` for phản, 3 times in 6: ả -> `da` at 1; nhận was never read so, yet may be, at MARKS_BACKOFF.
+    model = ConfusionModel.fit([("phdan", "phản")] * 3 + [("phan", "phản")] * 3 + [("nhan", "nhận")] * 3)
+    weights = channel([model])
+    assert weights["ả"]["da"] == 1.0
+    assert weights["ậ"]["da"] == MARKS_BACKOFF * 1.0 and weights["ặ"]["da"] == MARKS_BACKOFF * 1.0
+    assert "da" not in weights.get("e", {}) and "da" not in weights.get("ế", {})  # another vowel: no
 
 
 def test_the_engines_other_readings_are_calibrated_by_how_often_they_are_right():
