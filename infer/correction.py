@@ -124,15 +124,17 @@ class Corrector:
             channel, confidence = data["misreadings"], data.get("confidence")
             if not all(isinstance(p, (int, float)) for readings in channel.values() for p in readings.values()):
                 raise ValueError
-            calibrated = [(confidence, "wrong")] + ([(confidence["alternatives"], "odds")]
-                                                    if "alternatives" in confidence else []) if confidence else []
-            if any(len(c["edges"]) != len(c[rates]) for c, rates in calibrated):
+            if confidence and len(confidence["edges"]) != len(confidence["wrong"]):
                 raise ValueError
         except (ValueError, KeyError, TypeError, AttributeError):
             raise ValueError(f"{path}: not an OCR channel written by vidiac-ocr-pairs channel") from None
-        if confidence and "alternatives" not in confidence:
-            raise ValueError(f"{path}: written before the engine's other readings were calibrated; write it again "
-                             "with vidiac-ocr-pairs channel --confidence (docs/training.md)")
+        if confidence:
+            others = confidence.get("alternatives")
+            if others is None:
+                raise ValueError(f"{path}: written before the engine's other readings were calibrated; write it "
+                                 "again with vidiac-ocr-pairs channel --confidence (docs/training.md)")
+            if not isinstance(others, dict) or len(others.get("edges", ())) != len(others.get("odds", ())):
+                raise ValueError(f"{path}: not an OCR channel written by vidiac-ocr-pairs channel")
         return cls(lexicon, channel, severity, sure, confidence, sure_unknown)
 
     @functools.cached_property
@@ -161,7 +163,7 @@ class Corrector:
         if not self.confidence:
             return [None] * len(chars)
         edges, wrong = self.confidence["edges"], self.confidence["wrong"]
-        odds = self.confidence["alternatives"]
+        other_edges, odds = self.confidence["alternatives"]["edges"], self.confidence["alternatives"]["odds"]
         rates = [[wrong[min(bisect_left(edges, p), len(wrong) - 1)] for _, p, _ in cs] for cs in chars]
         mean = sum(map(sum, rates)) / max(sum(map(len, rates)), 1)
         out = []
@@ -171,7 +173,7 @@ class Corrector:
                 continue
             word = []
             for (c, p, readings), rate in zip(cs, rs):
-                others = {letter: _rounded(odds["odds"][min(bisect_left(odds["edges"], w), len(odds["odds"]) - 1)])
+                others = {letter: _rounded(odds[min(bisect_left(other_edges, w), len(odds) - 1)])
                           for letter, w in other_readings(c, p, readings).items()}
                 word.append((_rounded(rate / mean), tuple(sorted(others.items()))))
             out.append(tuple(word))

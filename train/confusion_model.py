@@ -167,7 +167,8 @@ def channel(models: list[ConfusionModel], min_count: int = 3) -> dict[str, dict[
     # A vowel's marks printed as characters of their own beside it (`da` for ả, `aé` for ẩ) are read
     # so for each of its marks, but the fits see most vowel-and-mark pairs too rarely to count them
     # (`nhdan` for nhận): a marked vowel also takes, at MARKS_BACKOFF, each reading of several
-    # characters fitted for the same vowel with other marks.
+    # characters fitted for the same vowel with other marks, its hat, horn or breve among them (`ur`
+    # for ự is also one for ú).
     backoff = defaultdict(float)  # (vowel without marks, reading) -> the highest weight of its marked forms
     for clean, readings in weights.items():
         vowel = strip_diacritics(clean)
@@ -186,7 +187,8 @@ def confidence_rates(records) -> dict:
     """How often a printed character's letter is wrong, by the confidence the engine gave it
     (`CONFIDENCE_EDGES` bins, add-one smoothed); and how likely another reading of its place is
     right, over the printed letter, by the engine's weight of it over the printed one's
-    (`ALTERNATIVE_EDGES` bins: the odds that the channel gives that reading). From records that
+    (`ALTERNATIVE_EDGES` bins: the odds that the channel gives that reading; add-one smoothed, and
+    at most 1, as no misreading is likelier than reading a character right). From records that
     carry each word's characters (`vidiac-ladder build`): the same words of a line, printed and
     read, compared letter by letter."""
     wrong, seen = [0] * len(CONFIDENCE_EDGES), [0] * len(CONFIDENCE_EDGES)
@@ -211,12 +213,12 @@ def confidence_rates(records) -> dict:
                         seen[k] += 1
                         wrong[k] += letter != truth_letter
                         for alternative, weight in other_readings(c, p, readings).items():
-                            k = bisect_left(ALTERNATIVE_EDGES, weight)
-                            other[k] += alternative == truth_letter
-                            printed[k] += letter == truth_letter
+                            j = bisect_left(ALTERNATIVE_EDGES, weight)
+                            other[j] += alternative == truth_letter
+                            printed[j] += letter == truth_letter
     return {"edges": list(CONFIDENCE_EDGES), "wrong": [round((w + 1) / (n + 2), 6) for w, n in zip(wrong, seen)],
             "alternatives": {"edges": list(ALTERNATIVE_EDGES),
-                             "odds": [round((o + 1) / (n + 1), 6) for o, n in zip(other, printed)]}}
+                             "odds": [round(min(1.0, (o + 1) / (n + 1)), 6) for o, n in zip(other, printed)]}}
 
 
 def write_channel(path: str | Path, model_paths: list[str], confidence_records=None) -> None:

@@ -114,7 +114,7 @@ def test_the_engines_other_readings_are_calibrated_by_how_often_they_are_right()
         {"source": "dan", "target": "dân", "chars": [[dan]]}] * 4
     rates = confidence_rates(records)
     edges, odds = rates["alternatives"]["edges"], rates["alternatives"]["odds"]
-    assert odds[edges.index(1.0)] == (2 + 1) / (0 + 1)  # the other reading right, the printed one never
+    assert odds[edges.index(1.0)] == 1.0  # the other reading right, the printed one never: as likely, no likelier
     assert odds[edges.index(0.6)] == round((0 + 1) / (4 + 1), 6)
     assert rates["wrong"][rates["edges"].index(0.7)] == round((2 + 1) / (6 + 2), 6)  # of the doubted letters, the i
 
