@@ -2,8 +2,9 @@
 fuses with the model and that correction chooses letters by.
 
 A text's tokens (words, punctuation marks) each have a few forms. The trigram scores each form
-given the forms of the two tokens before it, within a line; each form also has a weight, what
-the writing says of it (its marks, or the OCR channel). Over a line of such tokens inference is
+given the forms of the two tokens before it, within a paragraph (a page's lines that wrap one
+are read as one); each form also has a weight, what the writing says of it (its marks, or the
+OCR channel). Over a line of such tokens inference is
 exact: `backward` gives how well each form leads into the rest of the line, and `marginals`
 each form's probability given the whole line. `Line` holds a chunk's forms for decoding and
 answers, character by character, which forms are still live and their log-prior given the two
@@ -163,8 +164,15 @@ class Line:
         self._priors: dict[tuple[int, str | None, str | None], dict[str, float]] = {}
 
     def _linked(self, w: int) -> bool:
-        """Whether token `w` has a token before it on its line (pairs were counted within lines)."""
-        return 0 < w < len(self.spans) and "\n" not in self.source[self.spans[w - 1][1]:self.spans[w][0]]
+        """Whether token `w` has a token before it in its paragraph: pairs were counted within the
+        corpus's lines, which are paragraphs, and a page's line that goes on in lowercase after a
+        word or a comma is its paragraph wrapped (`tới cảng` / `xuất cảnh`)."""
+        if not 0 < w < len(self.spans):
+            return False
+        (start, end, _), following = self.spans[w - 1], self.spans[w][0]
+        gap = self.source[end:following]
+        return "\n" not in gap or (gap.count("\n") == 1 and self.source[following].islower()
+                                   and (self.source[end - 1].isalnum() or self.source[start:end] == ","))
 
     def _before_keys(self, w: int) -> tuple[str | None, ...]:
         """The forms the token before `w` may take, lowercase; (None,) where there is none or the

@@ -93,7 +93,8 @@ def test_prior_reads_the_word_before_and_every_word_after():
     assert _flat(Row("co quan", lexicon, "skeleton", 1.0)) == "cơ quan"  # the word after decides
     assert _flat(Row("co quan quan ly", lexicon, "skeleton", 1.0)) == "cơ quan quản lý"
     assert _flat(Row("Co quan\nquan ly", lexicon, "skeleton", 1.0)) == "Cơ quan\nquản lý"
-    assert _flat(Row("co\nquan", lexicon, "skeleton", 1.0)) == "có\nquan"  # pairs do not cross lines
+    assert _flat(Row("co\nquan", lexicon, "skeleton", 1.0)) == "cơ\nquan"  # a wrapped line goes on
+    assert _flat(Row("co\nQuan", lexicon, "skeleton", 1.0)) == "có\nQuan"  # pairs do not cross into a sentence
     # The third word decides the first, through the second.
     chain = Lexicon({"co": ["có", "cô"], "ban": ["bán", "bàn"], "an": ["ăn"], "hang": ["hàng"]},
                     counts={"có": 50_000, "cô": 50_000, "bán": 50_000, "bàn": 50_000, "ăn": 50_000, "hàng": 50_000},
@@ -108,7 +109,8 @@ def test_prior_reads_the_word_before_and_every_word_after():
                              ("với", "thay", "đổi"): 10})
     assert _flat(Row("voi thay doi", triple, "skeleton", 1.0)) == "với thay đổi"
     assert _flat(Row("khi thay doi", triple, "skeleton", 1.0)) == "khi thay đối"
-    assert _flat(Row("voi\nthay doi", triple, "skeleton", 1.0)) == "với\nthay đối"  # nor do triples
+    assert _flat(Row("voi\nthay doi", triple, "skeleton", 1.0)) == "với\nthay đổi"  # across a wrapped line
+    assert _flat(Row("voi.\nthay doi", triple, "skeleton", 1.0)) == "với.\nthay đối"  # not into a sentence
     # Punctuation and digits are tokens of the context too, before and after.
     marks = Lexicon({"dieu": ["diều", "điều"], "va": ["và"], "nam": ["nam", "năm"]},
                     counts={"diều": 300, "điều": 100, "và": 100, ".": 100, "nam": 300, "năm": 200, "2024": 50},

@@ -60,3 +60,17 @@ def test_words_no_mark_can_make_right_are_left_as_written():
     assert left_as_written("ho4c", SURE) and not left_as_written("xoan", SURE) and not left_as_written("nha", SURE)
     assert not left_as_written("CDN", SURE) and not left_as_written("2024", SURE)
     assert not left_as_written("ho4c", Lexicon({}))  # without a lexicon every word is restored letter by letter
+
+
+def test_a_wrapped_line_reads_the_next_line_as_context():
+    lexicon = Lexicon({"ban": ["bán", "bàn"], "nha": ["nhà"], "ghe": ["ghế"]},
+                      counts={"bán": 60, "bàn": 40, "nhà": 50, "ghế": 50, "Ghế": 5},
+                      ngrams={("bàn", "ghế"): 40, ("bán", "nhà"): 60})
+
+    def best(text):
+        line = Line(text, lexicon, "skeleton", 1.0)
+        live = line.live(0, [])
+        return max(live, key=live.get)
+    assert best("ban\nghe") == "bàn"  # the paragraph goes on: `bàn ghế`
+    assert best("ban ghe") == "bàn" and best("ban") == "bán"
+    assert best("ban\nGhe") == best("ban.\nghe") == best("ban\n\nghe") == "bán"  # a new sentence or paragraph
