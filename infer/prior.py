@@ -147,6 +147,10 @@ class Line:
             token = m.group().lower()
             self.keys.append((token,) if fixed and token in lexicon.ids else tuple(f.lower() for f in forms))
             written.append(_evidence(token, self.keys[-1], doubt) if min(doubt) < 1 and len(forms) > 1 else None)
+        # Whether each token has one before it in its paragraph: pairs were counted within the
+        # corpus's lines, which are paragraphs, and a page's line that goes on in lowercase after a
+        # word or a comma is its paragraph wrapped (`tới cảng` / `xuất cảnh`).
+        self._links = [False] + [self._wraps(before, after) for before, after in zip(self.spans, self.spans[1:])]
         # Backward messages of the token trigram, [form before (or None), form], so that the prior
         # sees every token to the right.
         steps = [(w, self._before_keys(w), self.keys[w], self.keys[w + 1] if self._linked(w + 1) else ())
@@ -163,16 +167,16 @@ class Line:
         self._table = dict(zip(tables, itertools.accumulate((t.size for t in tables.values()), initial=0)))
         self._priors: dict[tuple[int, str | None, str | None], dict[str, float]] = {}
 
-    def _linked(self, w: int) -> bool:
-        """Whether token `w` has a token before it in its paragraph: pairs were counted within the
-        corpus's lines, which are paragraphs, and a page's line that goes on in lowercase after a
-        word or a comma is its paragraph wrapped (`tới cảng` / `xuất cảnh`)."""
-        if not 0 < w < len(self.spans):
-            return False
-        (start, end, _), following = self.spans[w - 1], self.spans[w][0]
+    def _wraps(self, before: tuple[int, int, tuple], after: tuple[int, int, tuple]) -> bool:
+        """Whether the token spanning `after` follows the one spanning `before` in its paragraph."""
+        (start, end, _), following = before, after[0]
         gap = self.source[end:following]
         return "\n" not in gap or (gap.count("\n") == 1 and self.source[following].islower()
                                    and (self.source[end - 1].isalnum() or self.source[start:end] == ","))
+
+    def _linked(self, w: int) -> bool:
+        """Whether token `w` has a token before it in its paragraph."""
+        return 0 < w < len(self._links) and self._links[w]
 
     def _before_keys(self, w: int) -> tuple[str | None, ...]:
         """The forms the token before `w` may take, lowercase; (None,) where there is none or the
