@@ -59,29 +59,50 @@ class MostFrequent(Baseline):
 
 
 class Trigram(Baseline):
-    """Syllable trigram LM with stupid backoff; Viterbi over the accented forms seen in training."""
+    """Syllable trigram LM with interpolated Kneser-Ney (Chen and Goodman 1998, one discount an
+    order, n1 / (n1 + 2 n2)); Viterbi over the accented forms seen in training."""
 
     name = "syllable trigram"
 
     def __init__(self, lines, max_candidates: int = 8):
         self.forms = defaultdict(Counter)
-        self.uni, self.bi, self.tri = Counter(), Counter(), Counter()
+        self.counts, self.tri = Counter(), Counter()
         for line in lines:
             toks = [t.lower() for t in _TOKEN.findall(line)]
             for t in toks:
                 self.forms[_key(t)][t] += 1
+            self.counts.update(toks)
             seq = [BOS, BOS] + toks
-            self.uni.update(toks)
-            self.bi.update(zip(seq[1:], seq[2:]))
             self.tri.update(zip(seq, seq[1:], seq[2:]))
-        self.total = sum(self.uni.values())
         self.candidates = {k: [f for f, _ in c.most_common(max_candidates)] for k, c in self.forms.items()}
-        self.bi_ctx = Counter()
-        for (a, _), n in self.bi.items():
-            self.bi_ctx[a] += n
-        self.tri_ctx = Counter()
+        self.total = sum(self.counts.values())
+        # The lower orders count distinct left neighbours (continuations), not sightings.
+        self.bi = Counter((b, c) for _, b, c in self.tri)
+        self.uni = Counter(c for _, c in self.bi)
+        self.pairs = len(self.bi)
+        self.discounts = [_discount(n.values()) for n in (self.uni, self.bi, self.tri)]
+        # Per context: its total and how many distinct tokens follow it.
+        self.tri_ctx, self.tri_types = Counter(), Counter()
         for (a, b, _), n in self.tri.items():
             self.tri_ctx[(a, b)] += n
+            self.tri_types[(a, b)] += 1
+        self.bi_ctx, self.bi_types = Counter(), Counter()
+        for (b, _), n in self.bi.items():
+            self.bi_ctx[b] += n
+            self.bi_types[b] += 1
+
+    def prob(self, a: str, b: str, c: str) -> float:
+        d1, d2, d3 = self.discounts
+        # Unigram continuations interpolated with uniform over the vocabulary and one unknown token.
+        p = (max(self.uni.get(c, 0) - d1, 0) + d1 * len(self.uni) / (len(self.uni) + 1)) / self.pairs
+        if self.bi_ctx.get(b):
+            p = (max(self.bi.get((b, c), 0) - d2, 0) + d2 * self.bi_types[b] * p) / self.bi_ctx[b]
+        if self.tri_ctx.get((a, b)):
+            p = (max(self.tri.get((a, b, c), 0) - d3, 0) + d3 * self.tri_types[(a, b)] * p) / self.tri_ctx[(a, b)]
+        return p
+
+    def logp(self, a: str, b: str, c: str) -> float:
+        return math.log(self.prob(a, b, c))
 
     def seen_share(self, lines) -> float:
         """Share of the trigrams of `lines` that occur in the training text: how familiar they are."""
@@ -92,15 +113,6 @@ class Trigram(Baseline):
                 seen += tri in self.tri
                 total += 1
         return seen / max(total, 1)
-
-    def logp(self, a: str, b: str, c: str) -> float:
-        n = self.tri.get((a, b, c))
-        if n:
-            return math.log(n / self.tri_ctx[(a, b)])
-        n = self.bi.get((b, c))
-        if n:
-            return math.log(0.4 * n / self.bi_ctx[b])
-        return math.log(0.16 * (self.uni.get(c, 0) + 0.5) / self.total)
 
     def decode(self, tokens: list[str]) -> list[str]:
         states = {(BOS, BOS): (0.0, [])}
@@ -117,6 +129,12 @@ class Trigram(Baseline):
 
     def restore(self, text: str) -> str:
         return _apply(strip_diacritics(text), self.decode)
+
+
+def _discount(counts) -> float:
+    """Kneser-Ney's discount from how many n-grams were counted once and twice (Ney et al. 1994)."""
+    seen = Counter(n for n in counts if n <= 2)
+    return seen[1] / (seen[1] + 2 * seen[2]) if seen[1] else 0.5
 
 
 class Pyvi(Baseline):

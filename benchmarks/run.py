@@ -167,7 +167,7 @@ def run(args) -> None:
     rare_below = RARE_PER_MILLION * trigram.total / 1e6
     scored = {system: {s.name: {**scores(r["outputs"][s.name], s.targets),
                                 **category_accuracy(r["outputs"][s.name], s.targets,
-                                                    lambda w: trigram.uni.get(w, 0) < rare_below)}
+                                                    lambda w: trigram.counts.get(w, 0) < rare_below)}
                        for s in sets if s.sources}
               for system, r in results.items()}
     for s in ladder:

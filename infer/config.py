@@ -180,6 +180,10 @@ class InferConfig:
     # marks writes many), or of its words that need marks written without, at most 1 (no
     # evidence). 0: as written, always; a large value: never evidence.
     mark_doubt: float = 2.0
+    # The prior takes a token of OCR to be misread (Lexicon.tables) with this times the share of
+    # the document's words that, once corrected, the lexicon does not know, times how much it read
+    # like OCR before correction (0 for typed text), at most 1 (chosen on the dev OCR sets: 2, 4, 8).
+    prior_noise: float = 4.0
 
     def __post_init__(self):
         for name in ("sure_prior", "sure_correction", "sure_unknown"):
@@ -191,6 +195,8 @@ class InferConfig:
                               f"got {self.prior_bytes!r}")
         if self.mark_doubt < 0:
             raise ConfigError(f"infer.mark_doubt: expected 0 or more, got {self.mark_doubt!r}")
+        if self.prior_noise < 0:
+            raise ConfigError(f"infer.prior_noise: expected 0 or more, got {self.prior_noise!r}")
         for name in ("scanned_correction", "marked_correction"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ConfigError(f"infer.{name}: expected 0 to 1, got {getattr(self, name)!r}")

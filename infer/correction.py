@@ -292,7 +292,8 @@ class Corrector:
                     # trigram, which counts lowercase, would read `Điều 12, hồ sơ` as the heading `Điều 12.`
                     options = [o for o in options if o[0] != "." or not o[2]]
                 if body != text:  # a question mark after the form, at the trigram's odds; or a misread letter
-                    after = self.lexicon.tables([((None,), tuple(o[0] for o in options), (text[-1],))])[0][0][:, 0]
+                    query = ((None,), tuple(o[0] for o in options), (text[-1],))
+                    after = self.lexicon.backoff_tables([query])[0][0][:, 0]
                     options = [(f, w * float(a), e, n) for (f, w, e, n), a in zip(options, after)
                                if w * a >= MIN_LIKELY] if options else []
                     options += [(f, w, e, len(text)) for f, w, e in self._likely(text, seen, factor) if e]
@@ -372,9 +373,9 @@ class Corrector:
         lefts, rights = self._forms(left), self._forms(right)
         middle = (gap,) if gap else rights
         share = np.array([self.lexicon.count(f) for f in lefts]) / max(self.lexicon.total, 1)
-        after = self.lexicon.tables([((None,), lefts, middle)])[0][0]  # [left form, middle form]
+        after = self.lexicon.backoff_tables([((None,), lefts, middle)])[0][0]  # [left form, middle form]
         if gap:
-            after = after * self.lexicon.tables([((None,), (gap,), rights)])[0][0].sum()
+            after = after * self.lexicon.backoff_tables([((None,), (gap,), rights)])[0][0].sum()
         return float(share @ after.sum(1))
 
     def _apart(self, left: str, right: str, gap: str, factor: float) -> bool:
@@ -392,12 +393,12 @@ class Corrector:
         """For each token of a line, [a, b, c]: the lexicon's score of its form c after form a of the
         token two before and form b of the token before (None before the line); a form the lexicon
         does not know (None, the word as it stands) scores UNKNOWN, or 1 as the only choice. The
-        tokens after it back off as after any pair never counted: were it the start of a line, the
-        word left as written would escape the backoff that its corrections pay (`S06: 377` for
-        `Số: 377`)."""
+        tokens after it score as after any pair never counted: were it the start of a line, the
+        word left as written would escape the context that its corrections are scored in
+        (`S06: 377` for `Số: 377`)."""
         forms = [(None,), (None,), *(tuple(AS_WRITTEN if f is None else f for f in fs) for fs in forms)]
         queries = [(forms[i - 2], forms[i - 1], forms[i]) for i in range(2, len(forms))]
-        moves = self.lexicon.tables(queries)
+        moves = self.lexicon.backoff_tables(queries)
         for m, (_, _, fs) in zip(moves, queries):
             if AS_WRITTEN in fs:
                 m[:, :, fs.index(AS_WRITTEN)] = 1.0 if fs == (AS_WRITTEN,) else UNKNOWN

@@ -44,10 +44,11 @@ class Row:
     """One chunk being decoded: what it may become (prior.Line), and what it has emitted so far."""
 
     def __init__(self, source: str, lexicon: Lexicon, mode: str, prior_weight: float = 0.0,
-                 known: dict[int, tuple[str, ...]] | None = None, doubt: tuple[float, float] = (1.0, 1.0)):
+                 known: dict[int, tuple[str, ...]] | None = None, doubt: tuple[float, float] = (1.0, 1.0),
+                 noise: float = 0.0):
         """Arguments as prior.Line's."""
-        self.source, self.doubt = source, doubt
-        self.line = Line(source, lexicon, mode, prior_weight, known, doubt)
+        self.source, self.doubt, self.noise = source, doubt, noise
+        self.line = Line(source, lexicon, mode, prior_weight, known, doubt, noise)
         self.out: list[str] = []  # emitted characters, one per input character
         self.pending = b""  # bytes emitted of the next character
         self.tokens: list[int] = []

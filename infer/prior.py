@@ -13,11 +13,12 @@ tokens chosen before them and every token after.
 import functools
 import itertools
 import math
+import re
 
 import numpy as np
 
 from .lexicon import TOKEN, Lexicon, options
-from .vietnamese import may_be_syllable, set_tone_style, strip_diacritics
+from .vietnamese import WORD, may_be_syllable, set_tone_style, strip_diacritics
 
 # Marks doubted this little (infer.mark_doubt, restorer.py) are trusted over the lexicon: a marked
 # syllable it never saw stays as written. Tesseract `vie` on the dev ladder: 0.001-0.03 down to
@@ -106,17 +107,39 @@ def _evidence(token: str, forms: tuple[str, ...], doubt: tuple[float, float]) ->
     return np.array([1.0 if hit else weight for hit in hits]) if weight < 1 and any(hits) else None
 
 
+def _torn(matches: list[re.Match], lexicon: Lexicon) -> set[int]:
+    """The tokens of a word that a symbol tears, as OCR does (`qu@an`, `d§é`): a symbol with a
+    word on each side and no space between, that the lexicon never counted beside a form of
+    either (`NĐ-CP` and `H'Mông` it did). A piece of a torn word says nothing of its
+    neighbours, so it cuts the chain like a word the lexicon does not know, and its letters
+    stay as written: marks would not mend it."""
+    def keys(token: str) -> tuple[str, ...]:
+        return tuple(f.lower() for f in lexicon.candidates(token, "skeleton")) or (token.lower(),)
+
+    def counted(left: re.Match, right: re.Match) -> bool:
+        return any(lexicon.count(a, b) for a in keys(left.group()) for b in keys(right.group()))
+    torn = set()
+    for i in range(1, len(matches) - 1):
+        before, symbol, after = matches[i - 1:i + 2]
+        if (not WORD.fullmatch(symbol.group()) and WORD.fullmatch(before.group()) and WORD.fullmatch(after.group())
+                and before.end() == symbol.start() and symbol.end() == after.start()
+                and not (counted(before, symbol) and counted(symbol, after))):
+            torn.update((i - 1, i, i + 1))
+    return torn
+
+
 class Line:
     """What a chunk of text may become (each character's options, each token's forms) and the
     trigram's prior over its tokens."""
 
     def __init__(self, source: str, lexicon: Lexicon, mode: str, prior_weight: float = 0.0,
-                 known: dict[int, tuple[str, ...]] | None = None, doubt: tuple[float, float] = (1.0, 1.0)):
+                 known: dict[int, tuple[str, ...]] | None = None, doubt: tuple[float, float] = (1.0, 1.0),
+                 noise: float = 0.0):
         """`doubt`: the weight of a form other than the one a word is written as, for a word
         written with marks and for one written without (1: the writing is no evidence, as the
         missing marks of stripped text are not); `known`: the forms of words already looked up
-        (settled: one), by their start."""
-        self.source, self.doubt = source, doubt
+        (settled: one), by their start; `noise`: the chance that a token is misread (Lexicon.tables)."""
+        self.source, self.doubt, self.noise = source, doubt, noise
         self.lexicon = lexicon
         self.prior_weight = prior_weight if lexicon.total else 0.0  # a lexicon without counts has no prior
         self.options = [options(c, mode) for c in source]
@@ -134,18 +157,21 @@ class Line:
         # text) or its marks make none of its forms, it says nothing (None).
         written: list[np.ndarray | None] = []
         known = known or {}
-        for m in TOKEN.finditer(source):
+        matches = list(TOKEN.finditer(source))
+        torn = _torn(matches, lexicon) if lexicon.total else set()
+        for i, m in enumerate(matches):
             fixed = all(len(self.options[k]) == 1 for k in range(m.start(), m.end()))
             forms = () if fixed else known[m.start()] if m.start() in known else lexicon.candidates(m.group(), mode)
-            if not fixed and mode == "skeleton" and (not forms and left_as_written(m.group(), lexicon)
-                                                    or trusted_as_written(m.group(), lexicon, doubt)):
+            if not fixed and (i in torn or mode == "skeleton" and (not forms and left_as_written(m.group(), lexicon)
+                                                                  or trusted_as_written(m.group(), lexicon, doubt))):
                 self.options[m.start():m.end()] = [(c,) for c in m.group()]
                 fixed, forms = True, ()
             if forms:
                 self.word_at[m.start():m.end()] = [len(self.spans)] * (m.end() - m.start())
             self.spans.append((m.start(), m.end(), forms))
             token = m.group().lower()
-            self.keys.append((token,) if fixed and token in lexicon.ids else tuple(f.lower() for f in forms))
+            self.keys.append((token,) if fixed and token in lexicon.ids and i not in torn
+                             else tuple(f.lower() for f in forms))
             written.append(_evidence(token, self.keys[-1], doubt) if min(doubt) < 1 and len(forms) > 1 else None)
         # Whether each token has one before it in its paragraph: pairs were counted within the
         # corpus's lines, which are paragraphs, and a page's line that goes on in lowercase after a
@@ -156,7 +182,7 @@ class Line:
         steps = [(w, self._before_keys(w), self.keys[w], self.keys[w + 1] if self._linked(w + 1) else ())
                  for w in range(len(self.spans) if self.prior_weight else 0)]
         looked_up = [step for step in steps if step[2] and step[3]]  # the scores of every triple, in one lookup
-        tables = dict(zip((w for w, *_ in looked_up), lexicon.tables([query for _, *query in looked_up])))
+        tables = dict(zip((w for w, *_ in looked_up), lexicon.tables([query for _, *query in looked_up], noise)))
         sizes = [(len(before), len(forms)) if forms else None for _, before, forms, _ in steps]
         self._ahead = (backward([tables.get(w) for w in range(len(sizes))], written, sizes) if self.prior_weight
                        else [None] * len(self.spans))
@@ -207,7 +233,7 @@ class Line:
                           + (before.index(first) * len(seconds) + seconds.index(second)) * len(self.keys[w]))
                     follow = self._flat[at:at + len(self.keys[w])]
                 else:  # a token before it that the lexicon does not know, or the start of a line
-                    follow, = self.lexicon.follow((first,), second, self.keys[w])
+                    follow, = self.lexicon.follow((first,), second, self.keys[w], self.noise)
                 scores = [math.log(max(p * a, 1e-30)) for p, a in zip(follow, self._ahead[w][b].tolist())]
                 top = max(scores)
                 norm = top + math.log(sum(math.exp(x - top) for x in scores))

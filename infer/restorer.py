@@ -250,7 +250,9 @@ class Restorer:
             return (self.generate(sources, num_beams or self.config.infer.num_beams),
                     [[None] * len(s.split()) for s in sources])
         doubts = [self.doubt([w for w, f in zip(doc.given, doc.foreign) if not f]) for doc in docs]
-        rows = self.decode(sources, constraint, [doubts[d] for d, _ in chunks])
+        noises = [self.noise([w for w, f in zip(doc.given, doc.foreign) if not f],
+                             [w for w, f in zip(doc.layout.words, doc.foreign) if not f]) for doc in docs]
+        rows = self.decode(sources, constraint, [doubts[d] for d, _ in chunks], [noises[d] for d, _ in chunks])
         return [row.text for row in rows], [row.word_confidence() for row in rows]
 
     def assemble(self, docs: list[Document], chunks: list[tuple[int, tuple[int, int]]], outputs: list[str],
@@ -320,14 +322,28 @@ class Restorer:
                 bare += letters == t
         return (unknown / max(marked, 1), marked), (bare / max(needing, 1), needing)
 
+    def reads_like_ocr(self, words: list[str]) -> float:
+        """How much a document reads like OCR, from the share of its words the lexicon does not
+        know: 0 up to TYPED_UNKNOWN, 1 from OCR_UNKNOWN."""
+        share = self.corrector.share_unknown(words)
+        return min(1.0, max(0.0, share - TYPED_UNKNOWN) / (OCR_UNKNOWN - TYPED_UNKNOWN))
+
+    def noise(self, given: list[str], corrected: list[str]) -> float:
+        """The chance that a token of a document is misread, for the prior (Lexicon.tables):
+        infer.prior_noise times the share of its words, once corrected, that the lexicon does not
+        know (what correction could not place), times how much it read like OCR before (typed
+        text: 0, whatever names it holds), at most 1; 0 without a corrector, which reads no OCR."""
+        if not self.corrector:
+            return 0.0
+        share = self.corrector.share_unknown(corrected)
+        return min(1.0, self.config.infer.prior_noise * share * self.reads_like_ocr(given))
+
     def correct(self, layout: Layout, foreign: list[bool], evidence: list | None = None) -> None:
         """Stage 2: rewrite in place the words OCR misread (correction.py), line by line, at the channel's
         error rates scaled by how much the document reads like OCR; `evidence`: per word, what the
         engine knew of its characters (Corrector.evidence)."""
         words = [w for w, f in zip(layout.words, foreign) if not f]
-        share = self.corrector.share_unknown(words)
-        ocr = min(1.0, max(0.0, share - TYPED_UNKNOWN) / (OCR_UNKNOWN - TYPED_UNKNOWN))
-        factor = ocr
+        factor = ocr = self.reads_like_ocr(words)
         if factor < self.config.infer.marked_correction:  # else it reads like OCR enough already
             bare, needing = self.marks(words)[1]
             if needing and bare <= MARKED_BARE:
@@ -343,18 +359,20 @@ class Restorer:
                                                            recase=bool(ocr or evidence),
                                                            before=layout.words[a - 1] if a else "")
 
-    def decode(self, sources: list[str], mode: str, doubts: list[tuple[float, float]] | None = None) -> list[Row]:
+    def decode(self, sources: list[str], mode: str, doubts: list[tuple[float, float]] | None = None,
+               noises: list[float] | None = None) -> list[Row]:
         """Constrained greedy decoding of texts of up to prior_bytes (see decoding.py): the words
         the prior is sure of are settled without the model, which decodes the stretches around
         the others, cut to chunk_bytes and batched by length. `doubts`: per text, how much its
-        written marks are doubted (1: they are no evidence)."""
+        written marks are doubted (1: they are no evidence); `noises`: per text, the chance that
+        a token is misread (prior.Line)."""
         if mode not in MODES:
             raise ValueError(f"constraint must be one of {MODES} or 'none', not {mode!r}")
         cfg = self.config.infer
-        rows = [Row(s, self.lexicon, mode, cfg.prior_weight, doubt=d)
-                for s, d in zip(sources, doubts or [(1.0, 1.0)] * len(sources))]
+        rows = [Row(s, self.lexicon, mode, cfg.prior_weight, doubt=d, noise=n)
+                for s, d, n in zip(sources, doubts or [(1.0, 1.0)] * len(sources), noises or [0.0] * len(sources))]
         parts = [(row, start + a, Row(row.source[start + a:start + b], self.lexicon, mode, cfg.prior_weight,
-                                      {k - a: f for k, f in known.items() if a <= k < b}, row.doubt))
+                                      {k - a: f for k, f in known.items() if a <= k < b}, row.doubt, row.noise))
                  for row in rows for start, end, known in row.settle(cfg.sure_prior, cfg.context_words)
                  for a, b in split_text(row.source[start:end], cfg.chunk_bytes)]
         texts = [part.source for _, _, part in parts]

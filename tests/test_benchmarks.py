@@ -171,3 +171,16 @@ def test_ladder_pages_of_another_split_are_an_error(tmp_path):
     path.write_text('{"source": "a"}\n', encoding="utf-8")
     with pytest.raises(sets.BenchmarkError, match="ladder.jsonl:1: not a record of vidiac-ladder build"):
         sets.ladder_sets(str(path))
+
+
+def test_the_trigram_baseline_is_kneser_ney_and_sums_to_one_in_every_context():
+    spec = importlib.util.spec_from_file_location("benchmark_baselines", ROOT / "benchmarks" / "baselines.py")
+    baselines = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(baselines)
+    lines = FIXTURE.read_text(encoding="utf-8").splitlines()[:40]
+    trigram = baselines.Trigram(lines)
+    vocab = list(trigram.counts) + ["token never seen"]
+    for context in [(baselines.BOS, baselines.BOS), ("điều", "1"), ("của", "cơ"), ("never", "seen"), ("never", "quy")]:
+        assert sum(trigram.prob(*context, c) for c in vocab) == pytest.approx(1.0), context
+    # the text it was counted from, restored from stripped
+    assert word_accuracy([trigram.restore(strip_diacritics(x)) for x in lines], lines) > 0.95

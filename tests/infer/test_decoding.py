@@ -1,5 +1,7 @@
 import json
+from collections import Counter
 
+import numpy as np
 import pytest
 import torch
 
@@ -76,6 +78,17 @@ def test_draft_verified_decoding_equals_one_byte_at_a_time(shipped, mode, weight
     assert passes < max(len(s) for s in SOURCES) // 2
 
 
+def counted(forms: dict[str, list[str]], lines: list[str]) -> Lexicon:
+    """A lexicon of `forms` with the tokens, pairs and triples of `lines` counted, as the
+    training text's are: within a line, space-separated."""
+    counts, ngrams = Counter(), Counter()
+    for line in lines:
+        tokens = line.split()
+        counts.update(tokens)
+        ngrams.update([*zip(tokens, tokens[1:]), *zip(tokens, tokens[1:], tokens[2:])])
+    return Lexicon(forms, counts=dict(counts), ngrams=dict(ngrams))
+
+
 def _flat(row):
     """Decode with a model that has no opinion: the prior alone chooses."""
     while not row.done:
@@ -84,11 +97,10 @@ def _flat(row):
 
 
 def test_prior_reads_the_word_before_and_every_word_after():
-    lexicon = Lexicon({"co": ["có", "cơ", "cô"], "quan": ["quan", "quản", "quân"], "ly": ["lý", "ly"]},
-                      counts={"có": 90_000, "cơ": 30_000, "cô": 10_000, "quan": 50_000, "quản": 40_000, "quân": 30_000,
-                              "lý": 40_000, "ly": 5_000},
-                      ngrams={("cơ", "quan"): 25_000, ("có", "quan"): 500, ("quản", "lý"): 38_000, ("quan", "lý"): 200,
-                              ("quân", "lý"): 100})
+    lexicon = counted({"co": ["có", "cơ", "cô"], "quan": ["quan", "quản", "quân"], "ly": ["lý", "ly"]},
+                      ["tôi có nhà"] * 6 + ["có tiền"] * 4 + ["có quan hệ", "cô giáo", "quân đội", "cái ly"]
+                      + ["các cơ quan", "mọi cơ quan", "những cơ quan"] * 2 + ["cơ quan quản lý"] * 2
+                      + ["việc quản lý", "nhà quản lý"] * 2)
     assert _flat(Row("co", lexicon, "skeleton", 1.0)) == "có"  # alone: the most frequent form
     assert _flat(Row("co quan", lexicon, "skeleton", 1.0)) == "cơ quan"  # the word after decides
     assert _flat(Row("co quan quan ly", lexicon, "skeleton", 1.0)) == "cơ quan quản lý"
@@ -96,26 +108,23 @@ def test_prior_reads_the_word_before_and_every_word_after():
     assert _flat(Row("co\nquan", lexicon, "skeleton", 1.0)) == "cơ\nquan"  # a wrapped line goes on
     assert _flat(Row("co\nQuan", lexicon, "skeleton", 1.0)) == "có\nQuan"  # pairs do not cross into a sentence
     # The third word decides the first, through the second.
-    chain = Lexicon({"co": ["có", "cô"], "ban": ["bán", "bàn"], "an": ["ăn"], "hang": ["hàng"]},
-                    counts={"có": 50_000, "cô": 50_000, "bán": 50_000, "bàn": 50_000, "ăn": 50_000, "hàng": 50_000},
-                    ngrams={("có", "bán"): 20_000, ("cô", "bàn"): 20_000, ("bàn", "ăn"): 30_000,
-                            ("bán", "hàng"): 30_000})
+    chain = counted({"co": ["có", "cô"], "ban": ["bán", "bàn"], "an": ["ăn"], "hang": ["hàng"]},
+                    [f"{x} {pair}" for x in ("a", "b") for pair in ("có bán", "cô bàn", "bàn ăn", "bán hàng")])
     assert _flat(Row("co ban an", chain, "skeleton", 1.0)) == "cô bàn ăn"
     assert _flat(Row("co ban hang", chain, "skeleton", 1.0)) == "có bán hàng"
     # Two words before decide where a counted triple says so; one word before where none does.
-    triple = Lexicon({"doi": ["đối", "đổi"], "voi": ["với"], "khi": ["khi"], "thay": ["thay"]},
-                     counts={"đối": 1000, "đổi": 1000, "với": 1000, "khi": 1000, "thay": 1000},
-                     ngrams={("với", "thay"): 50, ("khi", "thay"): 50, ("thay", "đối"): 40, ("thay", "đổi"): 10,
-                             ("với", "thay", "đổi"): 10})
+    triple = counted({"doi": ["đối", "đổi"], "voi": ["với"], "khi": ["khi"], "thay": ["thay"]},
+                     ["với thay đổi"] * 3 + ["khi thay"] * 3
+                     + ["a thay đối", "b thay đối", "c thay đối", "d thay đổi"])
     assert _flat(Row("voi thay doi", triple, "skeleton", 1.0)) == "với thay đổi"
     assert _flat(Row("khi thay doi", triple, "skeleton", 1.0)) == "khi thay đối"
     assert _flat(Row("voi\nthay doi", triple, "skeleton", 1.0)) == "với\nthay đổi"  # across a wrapped line
     assert _flat(Row("voi.\nthay doi", triple, "skeleton", 1.0)) == "với.\nthay đối"  # not into a sentence
     # Punctuation and digits are tokens of the context too, before and after.
-    marks = Lexicon({"dieu": ["diều", "điều"], "va": ["và"], "nam": ["nam", "năm"]},
-                    counts={"diều": 300, "điều": 100, "và": 100, ".": 100, "nam": 300, "năm": 200, "2024": 50},
-                    ngrams={("và", "diều"): 50, ("và", "."): 10, (".", "điều"): 60, (".", "diều"): 1,
-                            ("năm", "2024"): 50})
+    marks = counted({"dieu": ["diều", "điều"], "va": ["và"], "nam": ["nam", "năm"]},
+                    ["a và diều", "b và diều", "thả diều", "con diều", "diều hâu", "và ."]
+                    + ["a . điều", "b . điều", "c . điều"] + ["miền nam", "phía nam", "nam bộ"] * 2
+                    + ["a năm 2024", "b năm 2024"])
     assert _flat(Row("va dieu", marks, "skeleton", 1.0)) == "và diều"
     assert _flat(Row("va. Dieu", marks, "skeleton", 1.0)) == "và. Điều"
     assert (_flat(Row("nam", marks, "skeleton", 1.0)) == "nam"
@@ -128,9 +137,9 @@ def test_prior_reads_the_word_before_and_every_word_after():
 
 
 def test_marks_as_written_are_evidence_as_strong_as_the_document_makes_them():
-    lexicon = Lexicon({"cua": ["của", "cửa", "cua"], "qua": ["qua", "quá"], "mo": ["mở"], "cong": ["công"]},
-                      counts={"của": 1000, "cửa": 100, "cua": 10, "qua": 100, "quá": 100, "mở": 100, "công": 100},
-                      ngrams={("mở", "cửa"): 90, ("mở", "của"): 1, ("mở", "quá"): 50, ("mở", "qua"): 1})
+    lexicon = counted({"cua": ["của", "cửa", "cua"], "qua": ["qua", "quá"], "mo": ["mở"], "cong": ["công"]},
+                      [f"{x} mở cửa" for x in "abcde"] + [f"{x} mở quá" for x in "abc"] + ["mở của", "mở qua"]
+                      + ["nhà của tôi"] * 20 + ["con cua", "đi qua", "công"])
     assert _flat(Row("mở của", lexicon, "skeleton", 1.0)) == "mở cửa"  # no evidence: the trigram's choice
     assert _flat(Row("mở của", lexicon, "skeleton", 1.0, doubt=(0.001, 1.0))) == "mở của"  # trusted marks stay
     assert _flat(Row("mở của", lexicon, "skeleton", 1.0, doubt=(0.5, 1.0))) == "mở cửa"  # doubted ones yield
@@ -316,21 +325,55 @@ def test_a_list_item_is_lettered_only_where_the_items_on_both_sides_tell():
     assert letters("c) x\ne) x\ng) x") == ["c)", "e)", "g)"]  # a letter that is none of the two stays
 
 
-def test_trigram_scores_back_off_from_triples_to_pairs_to_tokens():
+def test_trigram_scores_are_kneser_ney_probabilities():
+    lexicon = Lexicon({"co": ["có"], "quan": ["quan"], "ly": ["lý"]}, counts={"có": 60, "quan": 30, "lý": 10},
+                      ngrams={("có", "quan"): 20, ("quan", "lý"): 6, ("có", "quan", "lý"): 5})
+    d3 = Lexicon.TRIPLE_DISCOUNTS[2]  # the triple was seen 5 times
+    # Distinct tokens before each pair, a line's start one of them: `có quan` 1, `quan lý` 2
+    # (`có`, and a start: 6 pairs, 5 triples), so the pairs' discount is 1 / (1 + 2) (n1 = n2 = 1).
+    # Before each token: `có` a start, `quan` `có` and a start, `lý` `quan` and a start: 1, 2, 2 of 5.
+    spread = {"có": 1 / 5, "quan": 2 / 5, "lý": 2 / 5}
+    d2 = 1 / 3
+    after_quan = {t: (max((t == "lý") * 2 - d2, 0) + d2 * spread[t]) / 2 for t in spread}  # lý 0.9
+    (table,) = lexicon.tables([(("có", None, "xyz"), ("quan", None, "xyz"), ("lý", "có", "xyz"))])
+    assert table.shape == (3, 3, 3)
+    # the counted triple, discounted; the rest spread as after `quan` alone
+    assert table[0, 0].tolist() == pytest.approx([(5 - d3 + d3 * after_quan["lý"]) / 5,
+                                                  d3 * after_quan["có"] / 5, 0.0])
+    # nothing, or an unknown token, before `quan`
+    assert table[1, 0].tolist() == table[2, 0].tolist() == pytest.approx([after_quan["lý"], after_quan["có"], 0])
+    assert table[0, 1].tolist() == table[2, 1].tolist() == [10 / 100, 60 / 100, 0.0]  # a line's start: frequencies
+    assert table[0, 2].tolist() == pytest.approx([spread["lý"], spread["có"], 0.0])  # after a token never counted
+    assert sum(lexicon.follow(("có",), "quan", ("lý", "quan", "có"))[0]) == pytest.approx(1.0)
+    assert lexicon.follow((None,), "quan", tuple(spread))[0] == pytest.approx(tuple(after_quan.values()))
+    assert lexicon.tables([]) == [] and lexicon.count("có", "quan", "lý") == 5 and lexicon.count("quan", "có") == 0
+
+
+def test_the_correctors_scores_back_off_from_triples_to_pairs_to_tokens():
     lexicon = Lexicon({"co": ["có"], "quan": ["quan"], "ly": ["lý"]}, counts={"có": 60, "quan": 30, "lý": 10},
                       ngrams={("có", "quan"): 20, ("quan", "lý"): 6, ("có", "quan", "lý"): 5})
     b = Lexicon.BACKOFF
-    (table,) = lexicon.tables([(("có", None, "xyz"), ("quan", None, "xyz"), ("lý", "có", "xyz"))])
-    assert table.shape == (3, 3, 3)
-    # counted triple; else the token, backed off twice
-    assert table[0, 0].tolist() == pytest.approx([5 / 20, b * b * 60 / 100, 0.0])
-    # nothing before `quan`: its pair, not backed off
-    assert table[1, 0].tolist() == pytest.approx([6 / 30, b * 60 / 100, 0.0])
-    # a token never counted before it backs off
-    assert table[2, 0].tolist() == pytest.approx([b * 6 / 30, b * b * 60 / 100, 0.0])
-    # start of a line: the tokens alone
-    assert table[0, 1].tolist() == table[2, 1].tolist() == [10 / 100, 60 / 100, 0.0]
-    # after a token never counted
+    (table,) = lexicon.backoff_tables([(("có", None, "xyz"), ("quan", None, "xyz"), ("lý", "có", "xyz"))])
+    assert table[0, 0].tolist() == pytest.approx([5 / 20, b * b * 60 / 100, 0.0])  # counted; twice backed off
+    assert table[1, 0].tolist() == pytest.approx([6 / 30, b * 60 / 100, 0.0])  # nothing before `quan`: its pair
+    assert table[2, 0].tolist() == pytest.approx([b * 6 / 30, b * b * 60 / 100, 0.0])  # a token never counted
+    assert table[0, 1].tolist() == [10 / 100, 60 / 100, 0.0]  # start of a line: the tokens alone
     assert table[0, 2].tolist() == pytest.approx([b * b * 10 / 100, b * b * 60 / 100, 0.0])
-    assert lexicon.follow(("có",), "quan", ("lý",)) == ((5 / 20,),)
-    assert lexicon.tables([]) == [] and lexicon.count("có", "quan", "lý") == 5 and lexicon.count("quan", "có") == 0
+
+
+def test_trigram_probabilities_sum_to_one_over_the_tokens_in_every_context():
+    lines = [line.split() for line in ["cơ quan quản lý nhà nước về đất đai", "cơ quan nhà nước quản lý đất đai",
+                                       "quản lý nhà nước về giáo dục", "nhà nước quản lý", "cơ quan về nhà"]]
+    counts = Counter(t for line in lines for t in line)
+    ngrams = Counter(g for line in lines for n in (2, 3) for g in zip(*(line[k:] for k in range(n))))
+    ngrams.update({g: 1 for g in list(ngrams)[::3]})  # some seen twice
+    lexicon = Lexicon({strip_diacritics(t): [t] for t in counts}, counts=dict(counts), ngrams=dict(ngrams))
+    vocab = tuple(lexicon.vocab)
+    for first, second in [("cơ", "quan"), ("quan", "quản"), ("về", "quản"), ("xyz", "nhà"), (None, "lý"),
+                          ("nhà", "xyz"), (None, None)]:
+        (table,) = lexicon.tables([((first,), (second,), vocab)])
+        assert table.sum() == pytest.approx(1.0), (first, second)
+        # with OCR's misread tokens mixed in, as likely after anything as they are frequent
+        (noisy,) = lexicon.tables([((first,), (second,), vocab)], noise=0.3)
+        frequency = np.array([counts[t] for t in vocab]) / sum(counts.values())
+        assert noisy[0, 0] == pytest.approx(0.7 * table[0, 0] + 0.3 * frequency), (first, second)

@@ -1,6 +1,7 @@
 import itertools
 
 import numpy as np
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from vidiac.infer.lexicon import Lexicon
@@ -64,8 +65,9 @@ def test_words_no_mark_can_make_right_are_left_as_written():
 
 def test_a_wrapped_line_reads_the_next_line_as_context():
     lexicon = Lexicon({"ban": ["bán", "bàn"], "nha": ["nhà"], "ghe": ["ghế"]},
-                      counts={"bán": 60, "bàn": 40, "nhà": 50, "ghế": 50, "Ghế": 5},
-                      ngrams={("bàn", "ghế"): 40, ("bán", "nhà"): 60})
+                      counts={"bán": 60, "bàn": 40, "nhà": 50, "ghế": 50, "Ghế": 5, "mua": 40, "đã": 60},
+                      ngrams={("bàn", "ghế"): 40, ("bán", "nhà"): 60, ("mua", "bàn", "ghế"): 20,
+                              ("đã", "bàn", "ghế"): 20, ("đã", "bán", "nhà"): 60})
 
     def best(text):
         line = Line(text, lexicon, "skeleton", 1.0)
@@ -74,3 +76,18 @@ def test_a_wrapped_line_reads_the_next_line_as_context():
     assert best("ban\nghe") == "bàn"  # the paragraph goes on: `bàn ghế`
     assert best("ban ghe") == "bàn" and best("ban") == "bán"
     assert best("ban\nGhe") == best("ban.\nghe") == best("ban\n\nghe") == "bán"  # a new sentence or paragraph
+
+
+def test_a_word_a_symbol_tears_is_left_as_written_and_says_nothing_of_its_neighbours():
+    lexicon = Lexicon({"co": ["cơ", "cô"], "quan": ["quan"], "d": ["đ", "d"]},
+                      counts={"cơ": 50, "cô": 50, "quan": 50, "đ": 10, "d": 10, ")": 20, "các": 25, "của": 25},
+                      ngrams={("cơ", "quan"): 50, ("d", ")"): 10,
+                              ("các", "cơ", "quan"): 25, ("của", "cơ", "quan"): 25})
+
+    def prior(text, at=0):
+        return Line(text, lexicon, "skeleton", 1.0).live(at, [])
+    # `qu@an` is no `quan`: its pieces stay as printed and leave `co` to its own odds
+    assert prior("co qu@an")["cơ"] == pytest.approx(prior("co")["cơ"]) == pytest.approx(np.log(0.5))
+    assert prior("co quan")["cơ"] > prior("co qu@an")["cơ"] + 0.1
+    assert prior("co qu@an", 3) == prior("co qu@an", 6) == {}
+    assert set(prior("d)")) == {"đ", "d"}  # a symbol the lexicon counted beside a form tears nothing
