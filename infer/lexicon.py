@@ -104,10 +104,12 @@ class Lexicon:
         starts = np.flatnonzero(np.diff(keys // size, prepend=-1)) if len(keys) else np.zeros(0, np.int64)
         self.history_keys = keys[starts] // size
         self.history_total = np.add.reduceat(self.triple_counts.astype(np.int64), starts) if len(keys) else starts
-        self.history_types = [starts] * 3
-        # How many tokens follow each such pair once, twice, three times or more.
-        for n, seen in enumerate((self.triple_counts == 1, self.triple_counts == 2, self.triple_counts >= 3)):
-            self.history_types[n] = np.add.reduceat(seen.astype(np.int64), starts) if len(keys) else starts
+        # The mass the triples after each such pair give up: what each of them is discounted by,
+        # by how many tokens follow the pair once, twice, three times or more.
+        self.history_spared = np.zeros(len(starts))
+        for d, seen in zip(self.TRIPLE_DISCOUNTS, (self.triple_counts == 1, self.triple_counts == 2,
+                                                   self.triple_counts >= 3)):
+            self.history_spared += d * (np.add.reduceat(seen.astype(np.int64), starts) if len(keys) else 0)
         # How many tokens each pair follows; the start of a line counts as one, where the pair was
         # seen more often than the triples that end in it.
         suffixes, inverse = np.unique(keys % (size * size), return_inverse=True)
@@ -240,10 +242,7 @@ class Lexicon:
         if not queries:
             return []
         d2 = self.discount
-        shapes = np.array([[len(tokens) for tokens in query] for query in queries], dtype=np.int64).reshape(-1, 3)
-        ids = np.array([self.ids.get(t, UNKNOWN) if t is not None else NONE
-                        for query in queries for tokens in query for t in tokens], dtype=np.int64)
-        starts = (np.cumsum(shapes.ravel()) - shapes.ravel()).reshape(-1, 3)  # of each query's three lists in `ids`
+        shapes, ids, starts = self._ids(queries)
         # A pair is looked up once per query, not once per triple it is part of: the third after
         # the second on each query's grid of (second, third), and what follows the pair (first,
         # second) on its grid of (first, second).
@@ -260,11 +259,10 @@ class Lexicon:
         after_b = np.where(b == NONE, alone, after_b)
         query, (i, j), ab_at = _cells(shapes[:, :2])
         a, b = ids[starts[query, 0] + i], ids[starts[query, 1] + j]
-        pair = np.where((a >= 0) & (b >= 0), self._key(a, b), -1)
-        total = _lookup(self.history_keys, self.history_total, pair)
-        # The mass the triples after the pair give up: what each of them is discounted by.
-        spared = sum(d * _lookup(self.history_keys, types, pair)
-                     for d, types in zip(self.TRIPLE_DISCOUNTS, self.history_types))
+        # A pair's triples' total and the mass they give up, from one search.
+        at_pair, seen = _find(self.history_keys, np.where((a >= 0) & (b >= 0), self._key(a, b), -1))
+        total = np.where(seen, self.history_total[at_pair], 0) if seen.any() else np.zeros(len(a))
+        spared = np.where(seen, self.history_spared[at_pair], 0.0) if seen.any() else np.zeros(len(a))
         # Then each triple, looked up only where its first pair starts any.
         query, (i, j, k), at = _cells(shapes)
         after_b = after_b[bc_at[query] + j * shapes[query, 2] + k]
@@ -280,7 +278,6 @@ class Lexicon:
             scores = (1 - noise) * scores + noise * np.where(c >= 0, self.counts[np.maximum(c, 0)] / self.total, 0.0)
         return [part.reshape(shape) for part, shape in zip(np.split(scores, at[1:]), shapes.tolist())]
 
-
     def backoff_tables(self, queries: list[tuple[tuple, tuple, tuple]]) -> list[np.ndarray]:
         """`tables` under stupid backoff (Brants et al. 2007): a triple's relative frequency after
         its pair where it was counted, else after the second token alone, else on its own, each
@@ -292,10 +289,7 @@ class Lexicon:
             return [np.ones((len(f), len(s), len(t))) for f, s, t in queries]
         if not queries:
             return []
-        shapes = np.array([[len(tokens) for tokens in query] for query in queries], dtype=np.int64).reshape(-1, 3)
-        ids = np.array([self.ids.get(t, UNKNOWN) if t is not None else NONE
-                        for query in queries for tokens in query for t in tokens], dtype=np.int64)
-        starts = (np.cumsum(shapes.ravel()) - shapes.ravel()).reshape(-1, 3)  # of each query's three lists in `ids`
+        shapes, ids, starts = self._ids(queries)
         # A pair is looked up once per query, not once per triple it is part of: the scores of the
         # third after the second on each query's grid of (second, third), and the counts of the
         # pairs (first, second) on its grid of (first, second).
@@ -320,6 +314,15 @@ class Lexicon:
         scores = np.where((a == NONE) | (b == NONE), after_b, after_ab)
         return [part.reshape(shape) for part, shape in zip(np.split(scores, at[1:]), shapes.tolist())]
 
+    def _ids(self, queries: list[tuple[tuple, tuple, tuple]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The queries' tokens as ids, in one flat array; each query's three list lengths; and
+        where each list starts in the array."""
+        shapes = np.array([[len(tokens) for tokens in query] for query in queries], dtype=np.int64).reshape(-1, 3)
+        ids = np.array([self.ids.get(t, UNKNOWN) if t is not None else NONE
+                        for query in queries for tokens in query for t in tokens], dtype=np.int64)
+        return shapes, ids, (np.cumsum(shapes.ravel()) - shapes.ravel()).reshape(-1, 3)
+
+
 def _cells(shapes: np.ndarray) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
     """Every cell of every grid of `shapes` (one row of sizes per grid), in row-major order,
     without a Python loop over them: each cell's grid, its index along each axis, and where each
@@ -343,10 +346,14 @@ def _discount(counts: np.ndarray) -> float:
 
 def _lookup(keys: np.ndarray, counts: np.ndarray, queries: np.ndarray) -> np.ndarray:
     """The count of each query key in sorted `keys`, 0 where it is not there (a negative query never is)."""
-    if not len(keys):
-        return np.zeros(len(queries), dtype=np.uint32)
-    at = np.minimum(keys.searchsorted(queries), len(keys) - 1)
-    return np.where(keys[at] == queries, counts[at], 0)
+    at, hit = _find(keys, queries)
+    return np.where(hit, counts[at], 0) if len(keys) else np.zeros(len(queries), dtype=np.uint32)
+
+
+def _find(keys: np.ndarray, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each query key would stand in sorted `keys`, and whether it is there."""
+    at = np.minimum(keys.searchsorted(queries), max(len(keys) - 1, 0))
+    return at, (keys[at] == queries) if len(keys) else np.zeros(len(queries), dtype=bool)
 
 
 def _sorted(counts: dict[int, int]) -> tuple[np.ndarray, np.ndarray]:
