@@ -332,8 +332,10 @@ class Restorer:
         """The chance that a token of a document is misread, for the prior (Lexicon.tables):
         infer.prior_noise times the share of its words, once corrected, that the lexicon does not
         know (what correction could not place), times how much it read like OCR before (typed
-        text: 0, whatever names it holds), at most 1; 0 without a corrector, which reads no OCR."""
-        if not self.corrector:
+        text: 0, whatever names it holds), at most 1. It is 0 where correction rewrote no word, since
+        the unknown words of such a text are units, codes and names, not misreadings (`25ha`,
+        `5.500kg/ha` on a short line), and 0 without a corrector, which reads no OCR."""
+        if not self.corrector or given == corrected:
             return 0.0
         share = self.corrector.share_unknown(corrected)
         return min(1.0, self.config.infer.prior_noise * share * self.reads_like_ocr(given))

@@ -150,6 +150,15 @@ def test_typed_text_is_never_corrected(shipped):
     assert strip_diacritics(shipped.restore(text)) == text  # but every word is known: typed text, no correction
 
 
+def test_units_and_codes_on_a_short_typed_line_are_not_read_as_ocr_misreadings(shipped):
+    line = "Dien tich 25ha, nang suat 5.500kg/ha"  # 2 of 6 words unknown: it reads like OCR
+    assert shipped.noise(line.split(), line.split()) == 0.0  # but correction rewrote nothing
+    assert shipped.restore(line) == "Diện tích 25ha, năng suất 5.500kg/ha"
+    ocr = "Bé tri kinh phi tir ngân sach nha nuéc cia dia phuong dé thyc hién ngh¢ wkx".split()
+    corrected = shipped.corrector.correct(ocr, 1.0)
+    assert corrected != ocr and shipped.noise(ocr, corrected) > 0.0
+
+
 def test_the_shipped_model_corrects_tesseract_eng_misreadings_and_flags_them(shipped):
     restorer = shipped
     source = "Bé tri kinh phi tir ngân sach nha nuéc cia dia phuong dé thyc hién"
