@@ -28,7 +28,7 @@ from baselines import MostFrequent, Trigram  # noqa: E402
 from measure import SCANNED  # noqa: E402
 from generate import generate_scores, table as generate_table  # noqa: E402
 from serving import archive, service, table  # noqa: E402
-from sets import (BenchmarkError, BenchSet, cache_key, clean_documents, ladder_sets, synthetic_sets,  # noqa: E402
+from sets import (BenchmarkError, BenchSet, cache_key, documents, ladder_sets, synthetic_sets,  # noqa: E402
                   tesseract_sets, training_lines)
 
 from vidiac.infer import ConfigError, ModelDirError, load_config  # noqa: E402
@@ -146,7 +146,7 @@ def run(args) -> None:
             raise BenchmarkError(f"{path}: is not a vidiac-export directory")
     cache = Path(args.cache)
     corpora = {"legal": args.legal, "news": args.news}
-    docs = {name: clean_documents(path, args.docs, cfg, cache) for name, path in corpora.items()}
+    docs = documents(corpora, args.docs, cfg, cache)
     sets = synthetic_sets(docs) + tesseract_sets(args.ocr_pairs, cfg)
     ladder = ladder_sets(args.ladder)
     sets += ladder
@@ -183,9 +183,10 @@ def run(args) -> None:
     print(f"service: {served['service_chars_s']:,.0f} chars/s, p95 {served['p95']:.2f} s", flush=True)
     archived = archive(args.model, pages, args.threads)
     print(f"archive: --jobs {archived['jobs_s']:.1f} s, --ray {archived['ray_s']:.1f} s", flush=True)
-    generated = generate_scores(args.model, [s for s in sets if s.name.endswith(", stripped")], args.generate_docs,
-                                args.threads)
-    familiar = {name: trigram.seen_share(set_tone_style(d, "traditional") for d in ds) for name, ds in docs.items()}
+    stripped = [s for s in sets if s.name.endswith(", stripped") and s.sources]
+    generated = generate_scores(args.model, stripped, args.generate_docs, args.threads)
+    familiar = {name: trigram.seen_share(set_tone_style(d, "traditional") for d in ds)
+                for name, ds in docs.items() if ds}
     Path(args.out).write_text(report(args, cfg, sets, ladder, docs, job["page"], results, scored, trigram, familiar,
                                      table(served, archived, args.page_bytes) + [""]
                                      + generate_table(generated, args.generate_docs)
@@ -307,7 +308,9 @@ def report(args, cfg, sets: list[BenchSet], ladder: list[BenchSet], docs, page: 
         f"- hardware: {_cpu()}, {os.cpu_count()} cores, CPU only; threads per system: {args.threads}",
         f"- sets: up to {args.docs} documents of 1-2 KB per corpus, consecutive paragraphs of the model's test split "
         f"(train.test_per_mille {cfg.train.test_per_mille}), spread over the whole corpus; "
-        f"{len(docs['legal'])} legal, {len(docs['news'])} news",
+        f"{len(docs['legal'])} legal, {len(docs['news'])} news; reports: those of the paragraphs of both corpora "
+        "in the register of local government's reports (benchmarks/sets.py REPORTS: `báo cáo`, `UBND`), "
+        f"{len(docs['reports'])}",
         "- baselines built from the training split of both corpora"
         + (f" (first {args.baseline_lines:,} lines of each)" if args.baseline_lines else "")
         + f": {trigram.total:,} syllables; of the held-out syllable trigrams, "

@@ -25,6 +25,7 @@ SYNTHETIC = [
     ("legal, partly stripped", "legal", "strip_some"),
     ("legal, synthetic OCR (eng)", "legal", "latin_ocr"),  # OCR without a Vietnamese model
     ("legal, synthetic OCR (vie)", "legal", "vietnamese_ocr"),
+    ("reports, stripped", "reports", "strip_all"),  # both corpora's paragraphs in the reports' register
 ]
 # Single sentences, one a document, stripped: what users paste. Cut from the held-out documents.
 SENTENCE_SETS = [("legal sentences, stripped", "legal"), ("news sentences, stripped", "news")]
@@ -33,6 +34,10 @@ SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 FIELDS = ("source", "target", "engine")  # of a vidiac-ocr-pairs record; others are ignored
 OCR_ENGINES = ("eng", "vie")  # Tesseract language models; a pairs file may hold others too
 MAX_PARAGRAPH = 3000  # characters; longer lines are tables or run-together text
+# The register users restore most, the reports, decisions and letters of communes, districts
+# and provinces, is rare among the corpus's laws and news: its paragraphs are found by the
+# words that name the bodies and papers of local government.
+REPORTS = re.compile(r"\b(?:báo cáo|ubnd|hđnd|[uủ][ỷy] ban nhân dân|hội đồng nhân dân)\b", re.IGNORECASE)
 
 
 class BenchmarkError(ValueError):
@@ -57,8 +62,11 @@ def cache_key(*parts) -> str:
     return hashlib.sha1(repr([part(p) for p in parts]).encode()).hexdigest()[:10]
 
 
-def clean_documents(corpus: str, count: int, cfg: Config, cache_dir: Path, split: str = "test") -> list[str]:
-    """`count` documents of 1-2 KB, each of consecutive paragraphs of `split`, spread over the corpus.
+def clean_documents(corpus: str, count: int, cfg: Config, cache_dir: Path, split: str = "test",
+                    reports: bool = False) -> list[str]:
+    """`count` documents of 1-2 KB, each of consecutive paragraphs of `split`, spread over the corpus;
+    `reports`: of its paragraphs in the register of local government's reports only (REPORTS),
+    chosen by that rule, not by hand.
 
     The split is the model's (its config's dev/test shares), so no document was trained on.
     Read once, then cached in `cache_dir`.
@@ -67,14 +75,15 @@ def clean_documents(corpus: str, count: int, cfg: Config, cache_dir: Path, split
     if not path.is_file():
         raise BenchmarkError(f"corpus {corpus}: no such file")
     tc = cfg.train
-    key = cache_key(path, tc.dev_per_mille, tc.test_per_mille, count)
-    cache = cache_dir / f"{path.name.split('.')[0]}-{split}-{count}-{key}.jsonl"
+    key = cache_key(path, tc.dev_per_mille, tc.test_per_mille, count, *(["reports"] if reports else []))
+    register = "-reports" if reports else ""
+    cache = cache_dir / f"{path.name.split('.')[0]}{register}-{split}-{count}-{key}.jsonl"
     if cache.exists():
         return [json.loads(line) for line in cache.read_text(encoding="utf-8").splitlines()]
     rng = random.Random(0)
     docs, current, size, goal = [], [], 0, rng.randint(1000, 2000)
     for para in split_paragraphs(corpus, cfg, split):
-        if len(para) > MAX_PARAGRAPH:
+        if len(para) > MAX_PARAGRAPH or (reports and not REPORTS.search(para)):
             continue
         current.append(para)
         size += len(para)
@@ -87,6 +96,16 @@ def clean_documents(corpus: str, count: int, cfg: Config, cache_dir: Path, split
         docs = [docs[i * len(docs) // count] for i in range(count)]
     cache_dir.mkdir(parents=True, exist_ok=True)
     cache.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs), encoding="utf-8")
+    return docs
+
+
+def documents(corpora: dict[str, str], count: int, cfg: Config, cache_dir: Path,
+              split: str = "test") -> dict[str, list[str]]:
+    """Each corpus's clean documents by its name, and under "reports" both corpora's documents
+    in the register of local government's reports (clean_documents)."""
+    docs = {name: clean_documents(path, count, cfg, cache_dir, split) for name, path in corpora.items()}
+    docs["reports"] = [d for path in corpora.values()
+                       for d in clean_documents(path, count, cfg, cache_dir, split, reports=True)]
     return docs
 
 
@@ -116,7 +135,8 @@ def synthetic_sets(docs: dict[str, list[str]]) -> list[BenchSet]:
             out.append(BenchSet(name, note=f"train/noise.py has no degradation {noise!r} yet"))
             continue
         pairs = [degrade(clean, random.Random(f"{name}/{i}")) for i, clean in enumerate(docs[corpus])]
-        out.append(BenchSet(name, [s for s, _ in pairs], [t for _, t in pairs]))
+        note = "" if pairs else f"the split holds no document of {corpus}"
+        out.append(BenchSet(name, [s for s, _ in pairs], [t for _, t in pairs], note))
     strip = degradation("strip_all")
     for name, corpus in SENTENCE_SETS:
         pairs = [strip(clean, random.Random(f"{name}/{i}")) for i, clean in enumerate(sentences(docs[corpus]))]

@@ -15,7 +15,7 @@ import torch
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from sets import clean_documents, ladder_sets, synthetic_sets, tesseract_sets  # noqa: E402
+from sets import documents, ladder_sets, synthetic_sets, tesseract_sets  # noqa: E402
 
 from vidiac.infer import Restorer, load_config  # noqa: E402
 from vidiac.train.metrics import scores  # noqa: E402
@@ -44,8 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"{args.setting!r}: expected an infer setting and values, as prior_weight=0,1,2")
     kind = type(getattr(cfg.infer, key))
     torch.set_num_threads(args.threads)
-    docs = {c: clean_documents(path, args.docs, cfg, Path(args.cache), split="dev")
-            for c, path in (("legal", args.legal), ("news", args.news))}
+    docs = documents({"legal": args.legal, "news": args.news}, args.docs, cfg, Path(args.cache), split="dev")
     sets = [s for s in synthetic_sets(docs) + tesseract_sets(args.ocr_pairs, cfg, split="dev")
             + ladder_sets(args.ladder, split="dev") if s.sources and (args.only or "") in s.name]
     print(f"| {key} | " + " | ".join(s.name for s in sets) + " | chars/s |")

@@ -82,6 +82,9 @@ def test_benchmark_writes_every_set_system_and_measure(tiny_model, tmp_path):
         word_accuracy([strip_diacritics(t) for t in held_out], held_out), abs=1e-4)
     assert f"1 of {len(held_out) + 1} records of {pairs} left out" in results
     assert re.search(r"- Tesseract vie OCR: .* has no record with engine 'vie'", results)
+    # No held-out line names local government: the reports' set is listed as skipped, and scored nowhere.
+    assert "- reports, stripped: the split holds no document of reports" in results
+    assert "of reports occur there" not in results
 
     # The ladder: a row per level and engine; a page read right scores 1 as it stands.
     ladder_rows = results.split("\n## Scan-quality ladder\n", 1)[1].split("\n## ", 1)[0].splitlines()
@@ -145,6 +148,26 @@ def test_a_degradation_noise_py_lacks_skips_its_set_with_a_note(monkeypatch):
     # Single sentences of three words or more, one a document.
     assert built[2].sources == ["Dang uy xa Hoa Binh.", "Dieu 5 quy dinh ro.", "Hop ngay 5."]
     assert built[2].targets == ["Đảng ủy xã Hòa Bình.", "Điều 5 quy định rõ.", "Họp ngày 5."]
+
+
+def test_the_reports_set_holds_the_splits_paragraphs_that_name_local_government_and_its_papers(tmp_path):
+    sets = _sets_module()
+    cfg = load_config(ROOT / "configs" / "tiny.yaml")
+    tc = cfg.train
+    register = ["BÁO CÁO kết quả công tác", "UBND xã Ba Bích", "Ủy ban nhân dân tỉnh", "Uỷ ban nhân dân huyện",
+                "Nghị quyết của HĐND huyện", "Hội đồng nhân dân cấp xã"]
+    other = ["Cộng hòa xã hội chủ nghĩa", "Giá vàng tăng mạnh", "UBNDxã"]
+    # A made-up word per line, since the split's hash reads letters only.
+    lines = [f"{p} số " + "".join("bcdghklmnpqrstvx"[(n >> (4 * k)) % 16] + "aeiou"[k] for k in range(3))
+             for n in range(1000) for p in register + other]
+    corpus = tmp_path / "legal.txt"
+    corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    docs = sets.documents({"legal": str(corpus)}, 1000, cfg, tmp_path / "cache")
+    held_out = [x for x in lines if split_of(x, tc.dev_per_mille, tc.test_per_mille) == "test"]
+    assert "\n".join(docs["legal"]).split("\n") == held_out
+    kept = "\n".join(docs["reports"]).split("\n")
+    assert kept == [x for x in held_out if x.rsplit(" số ", 1)[0] in register]
+    assert {x.rsplit(" số ", 1)[0] for x in kept} == set(register)  # every way of naming them, and only those
 
 
 def test_tesseract_sets_keep_the_records_of_the_asked_split(tmp_path):
