@@ -58,6 +58,17 @@ def test_a_comma_before_a_lowercase_word_is_never_read_as_a_full_stop():
     assert c.correct(["Điều", "6.", "công"]) == ["Điều", "6.", "công"]  # a stop as written is left to the line
 
 
+def test_the_case_of_the_word_after_a_stop_weighs_which_stop_the_engine_misread():
+    # Lowercase counts cannot tell a clause (`6. Công dân ...`) from a list (`6, công dân`): the word's case can.
+    clause = Lexicon(FORMS, COUNTS, {**NGRAMS, ("6", "."): 40, ("6", ","): 20, (".", "công"): 20, (",", "công"): 20})
+    c = Corrector(clause, {".": {",": 0.5}}, 1.0, 0.9)  # the engine prints `,` for `.` once in three
+    assert c.correct(["6,", "Công", "dân", "có", "quyền"]) == ["6.", "Công", "dân", "có", "quyền"]
+    assert c.correct(["6,", "công", "dân"]) == ["6,", "công", "dân"]
+    assert c.correct(["6,", "CÔNG", "DÂN"]) == ["6,", "CÔNG", "DÂN"]  # a heading's capitals say nothing
+    assert c.correct(["của", "6,", "Công", "dân"]) == ["của", "6,", "Công", "dân"]  # inside a line, nor do names'
+    assert c.correct(["6;", "Công", "dân"]) == ["6;", "Công", "dân"]  # no misreading of `;` in the channel
+
+
 def test_no_correction_without_ocr_or_where_the_line_does_not_call_for_it():
     c = corrector()
     assert c.correct(["quyền", "cia", "công", "dân"], factor=0.0) == ["quyền", "cia", "công", "dân"]
