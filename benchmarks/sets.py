@@ -134,8 +134,8 @@ def synthetic_sets(docs: dict[str, list[str]]) -> list[BenchSet]:
         if degrade is None:
             out.append(BenchSet(name, note=f"train/noise.py has no degradation {noise!r} yet"))
             continue
-        pairs = [degrade(clean, random.Random(f"{name}/{i}")) for i, clean in enumerate(docs[corpus])]
-        note = "" if pairs else f"the split holds no document of {corpus}"
+        pairs = [degrade(clean, random.Random(f"{name}/{i}")) for i, clean in enumerate(docs.get(corpus, []))]
+        note = "" if pairs else f"no document of {corpus} in the split"
         out.append(BenchSet(name, [s for s, _ in pairs], [t for _, t in pairs], note))
     strip = degradation("strip_all")
     for name, corpus in SENTENCE_SETS:

@@ -83,7 +83,7 @@ def test_benchmark_writes_every_set_system_and_measure(tiny_model, tmp_path):
     assert f"1 of {len(held_out) + 1} records of {pairs} left out" in results
     assert re.search(r"- Tesseract vie OCR: .* has no record with engine 'vie'", results)
     # No held-out line names local government: the reports' set is listed as skipped, and scored nowhere.
-    assert "- reports, stripped: the split holds no document of reports" in results
+    assert "- reports, stripped: no document of reports in the split" in results
     assert "of reports occur there" not in results
 
     # The ladder: a row per level and engine; a page read right scores 1 as it stands.
