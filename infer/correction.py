@@ -43,6 +43,14 @@ STOPS = ",.;:"  # punctuation the engines confuse with each other
 # legal corpus: the trigram counts lowercase, so this is what the next word's case says of a stop.
 # After a full stop 0.985 to 0.998 (the rest are abbreviations): taken as always.
 CAPITAL_AFTER = {".": 1.0, ",": 0.08, ";": 0.4, ":": 0.5}
+# Of the words after a full stop that follows a letter, the share in lowercase in that corpus:
+# abbreviations (`v.v. và`). A stop the engine may have printed where there was none is weighed
+# at its odds of the next word's case, and none less than this.
+ABBREVIATED = 0.015
+# The stops after a syllable that may be a speck the engine read (`hoặc. cấp`): not commas, which
+# the trigram cannot tell from specks (on clean dev pages it dropped those of `ngành, lĩnh vực`).
+SPECKS = ".:"
+SPECKED = re.compile(rf"([^\W\d_]+)([{SPECKS}])")
 SHORT = 2  # tokens without a letter that may be a misread word: up to this many characters
 MAX_CORRECTIONS = 8  # the most likely corrections kept per word, beside its own forms
 # The trigram score of a word the lexicon does not know, kept as the engine read it: a
@@ -110,6 +118,12 @@ class Corrector:
                 if len(reading) <= MAX_READING and severity * w >= MIN_WEIGHT:
                     self.misread.setdefault(reading, {})[clean] = severity * w
         self.space = {reading: severity * w for reading, w in channel.get(" ", {}).items()}  # a space misread
+        # How often the engine prints each stop after a letter where there was none (`p` read
+        # `p.`): the channel fits it per letter, from too few such readings to tell the letters
+        # apart, so its mean over the letters.
+        letters = [c for c in channel if len(c) == 1 and c.isalpha() and c == strip_diacritics(c)]
+        self.inserted = {stop: severity * sum(channel[c].get(c + stop, 0.0) for c in letters) / max(len(letters), 1)
+                         for stop in SPECKS}
         self.misread_letters: dict[str, dict[str, float]] = {}
         for reading, cleans in self.misread.items():
             best = self.misread_letters.setdefault(reading, {})
@@ -272,13 +286,14 @@ class Corrector:
         return read.get(len(skeleton), (0.0, 0))
 
     def correct(self, words: list[str], factor: float = 1.0, evidence: list[tuple | None] | None = None,
-                recase: bool = True, before: str = "") -> list[str]:
+                recase: bool = True, before: str = "", next_line: str = "") -> list[str]:
         """One line's words with the misread ones rewritten (in the input's case); `factor` scales
         the channel's error rates, for each misread character, as the document's OCR is worse or
         better; `evidence`: per word, what the engine knew of its characters (`evidence`);
         `recase`: whether a word's letters read in the wrong case (`cOng`, `BO` for Bộ: an engine
         without a Vietnamese model) are set right; else capitals stand (`EU`, `MU`); `before`: the
-        word before the line (the last of a printed line that it continues), if any."""
+        word before the line (the last of a printed line that it continues), if any; `next_line`:
+        the first word of the next line, if any."""
         tokens = [(i, m) for i, w in enumerate(words) if not KEEP_AS_IS.match(w) for m in GARBLED.finditer(w)]
         known = evidence or [None] * len(words)
         cased = [w for w in words if any(c.isalpha() for c in w)]
@@ -317,7 +332,7 @@ class Corrector:
             weights.append(np.array([o[1] for o in options]))
             ends.append([o[3] for o in options])
         if not changed:  # at factor 0 no misreading is left
-            return self._split(words, factor)
+            return self._split(self._unspecked(words, factor, known, next_line), factor)
         out = list(words)
         # right to left: offsets hold
         for (i, m), fs, ns, p in reversed(list(zip(tokens, forms, ends, marginals(self._moves(forms), weights)))):
@@ -336,13 +351,55 @@ class Corrector:
                 start = m.start() == 0 and (words[i - 1] if i else before)[-1:] in ".!?…:"  # of a sentence
                 out[i] = (out[i][:m.start()] + _line_cased(fs[k], source, lowercase, start)
                           + out[i][m.start() + ns[k]:])
-        return self._split(out, factor)
+        return self._split(self._unspecked(out, factor, known, next_line), factor)
 
     def _likely(self, token: str, evidence: tuple | None, factor: float) -> list[tuple[str, float, int]]:
         """The candidates of `token` (form, weight, misread characters) at the document's `factor`,
         those likely enough to weigh."""
         return [(f, w * factor ** e, e) for f, w, e in zip(*self.candidates(token, evidence))
                 if w * factor ** e >= MIN_LIKELY]
+
+    def _unspecked(self, words: list[str], factor: float, evidence: list[tuple | None],
+                   next_line: str) -> list[str]:
+        """`words` without each stop after a syllable that the engine likelier printed from a speck
+        (`hoặc. cấp`, `quy.` before `định` on the next line): where a lowercase word follows it (not
+        a list item, `a)`), and at the engine's rate of printing that stop after a letter where
+        there was none (`inserted`, times `factor` and the engine's doubt of the stop), the line
+        without it is `sure` against the line with it, the stop weighed by its odds of a lowercase
+        word after it (CAPITAL_AFTER). `evidence`: per word of `words`, what the engine knew of it;
+        `next_line`: the first word of the next line."""
+        if not factor:
+            return words
+        out = list(words)
+        for i, word in enumerate(words):
+            m, following = SPECKED.fullmatch(word), words[i + 1:i + 3] or [next_line]
+            rate = m and self.inserted[m.group(2)] * factor
+            if not rate or not following[0][:1].islower() or following[0][1:2] == ")":
+                continue
+            seen = evidence[i] if i < len(evidence) and evidence[i] and len(evidence[i]) == len(word) else None
+            if seen:  # however doubted the stop, no speck weighs more than a stop printed (1)
+                rate = min(rate * seen[-1][0], max(rate, 1.0))
+            left = TOKEN.findall(words[i - 1].lower())[-1:] if i else []
+            right = TOKEN.findall(" ".join(following).lower())[:2]
+            a, b, c, d = (left or [None])[0], self._form(m.group(1).lower()), self._form(right[0]), None
+            if len(right) > 1:
+                d = self._form(right[1])
+            if b is None or c is None:
+                continue
+            stop = m.group(2)
+            ends = [((stop,), (c,), (d,)), ((b,), (c,), (d,))] if d else []
+            kept, step, dropped, *last = (float(t.ravel()[0]) for t in self.lexicon.backoff_tables(
+                [((a,), (b,), (stop,)), ((b,), (stop,), (c,)), ((a,), (b,), (c,)), *ends]))
+            kept *= step * (last[0] if last else 1.0) * max(1 - CAPITAL_AFTER[stop], ABBREVIATED)
+            dropped *= rate * (last[1] if last else 1.0)
+            if dropped >= self.sure * (dropped + kept):
+                out[i] = m.group(1)
+        return out
+
+    def _form(self, token: str) -> str | None:
+        """`token` as the trigram counts it: as written where the lexicon knows it, else the
+        commonest form of its letters; None where it knows neither."""
+        return token if token in self.lexicon.ids else (self._forms(token) or (None,))[0]
 
     def _split(self, words: list[str], factor: float) -> list[str]:
         """`words` with each one that the engine ran together from two (`bổ.sung,`, `VIETNAM`)
@@ -397,6 +454,8 @@ class Corrector:
             return False
         apart = self.space.get(gap, 0.0) * factor * self._pair(left, right)
         printed = self._pair(left, right, gap) if gap else UNKNOWN
+        if gap in CAPITAL_AFTER and right[:1].islower():  # `trang.thiết`: a full stop is seldom followed so
+            printed *= max(1 - CAPITAL_AFTER[gap], ABBREVIATED)
         return apart > 0 and apart >= self.sure * (apart + printed)
 
     def _moves(self, forms: list[tuple]) -> list[np.ndarray]:

@@ -359,7 +359,8 @@ class Restorer:
             if not foreign[a] and any(c.isalpha() for w in layout.words[a:b] for c in w):
                 layout.words[a:b] = self.corrector.correct(layout.words[a:b], factor, evidence and evidence[a:b],
                                                            recase=bool(ocr or evidence),
-                                                           before=layout.words[a - 1] if a else "")
+                                                           before=layout.words[a - 1] if a else "",
+                                                           next_line=layout.words[b] if b < len(layout.words) else "")
 
     def decode(self, sources: list[str], mode: str, doubts: list[tuple[float, float]] | None = None,
                noises: list[float] | None = None) -> list[Row]:

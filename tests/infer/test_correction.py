@@ -197,6 +197,31 @@ def test_two_words_the_engine_ran_together_are_set_apart_where_the_channel_and_t
     assert c.correct(["Bổ.sung,"], factor=0.0) == ["Bổ.sung,"]  # typed text: as typed
 
 
+def test_a_full_stop_between_words_run_together_weighs_the_case_of_the_word_after_it():
+    # `kinh.tế` is likelier printed than read from a space once in 600, until the full stop is
+    # followed by a lowercase word, which it seldom is.
+    lexicon = Lexicon({"te": ["tế"], "kinh": ["kinh"]}, {"tế": 40, "kinh": 40, ".": 40, "the": 10_000},
+                      {("kinh", "tế"): 40, ("kinh", "."): 4, (".", "tế"): 4})
+    c = Corrector(lexicon, {" ": {".": 0.0017}}, 1.0, 0.9)
+    assert c.correct(["kinh.tế"]) == ["kinh tế"]
+    assert c.correct(["kinh.Tế"]) == ["kinh.Tế"]
+
+
+def test_a_full_stop_the_engine_printed_from_a_speck_is_dropped_where_the_line_reads_on():
+    # The engine prints `n.` for an n once in a hundred: a speck after the letter read as a stop.
+    c = Corrector(LEXICON, {**CHANNEL, "n": {"n.": 0.01, "n:": 0.01}}, 1.0, 0.9)
+    assert c.correct(["quyền", "của", "công.", "dân"]) == ["quyền", "của", "công", "dân"]
+    assert c.correct(["quyền", "của", "công:", "dân"]) == ["quyền", "của", "công", "dân"]
+    assert c.correct(["của", "công."], next_line="dân") == ["của", "công"]  # a page's line that reads on
+    assert c.correct(["của", "công.", "Dân"]) == ["của", "công.", "Dân"]  # a sentence may end there
+    assert c.correct(["của", "công."], next_line="a)") == ["của", "công."]  # before a list item too
+    assert c.correct(["của", "công,", "dân"]) == ["của", "công,", "dân"]  # commas are left to the line
+    assert c.correct(["của", "công.", "dân"], factor=0.0) == ["của", "công.", "dân"]  # typed text: as typed
+    ended = Lexicon(FORMS, COUNTS, {**NGRAMS, ("dân", "."): 20, (".", "con"): 20, ("công", "dân", "."): 10})
+    c = Corrector(ended, {**CHANNEL, "n": {"n.": 0.01}}, 1.0, 0.9)
+    assert c.correct(["công", "dân.", "con"]) == ["công", "dân.", "con"]  # where the line calls for it, it stays
+
+
 def test_a_merged_word_is_restored_as_two_and_keeps_its_line_and_its_record(shipped):
     source = "Cong chifc nhitng ngwoi dugc giao bo.sung, ho so\ntai tru-so cua UBND xa"
     (text, records), = shipped.review([source])
