@@ -52,9 +52,13 @@ ABBREVIATED = 0.015
 # line may also go on a paragraph, so another stop is taken as one in a thousand.
 OPENED = {".": 1.0, ",": 0.001, ";": 0.001, ":": 0.001}
 # The stops after a syllable that may be a speck the engine read (`hoặc. cấp`): not commas, which
-# the trigram cannot tell from specks (on clean dev pages it dropped those of `ngành, lĩnh vực`).
-SPECKS = ".:"
-SPECKED = re.compile(rf"([^\W\d_]+)([{SPECKS}])")
+# the trigram cannot tell from specks (on clean dev pages it dropped those of `ngành, lĩnh vực`);
+# and the marks before one (`'Thi`), which open a quote that no mark closes later in the line in
+# 98 of 27.2 million words of the first 200,000 lines of both corpora (UNPAIRED).
+SPECKS, LEADING = ".:", "'‘"
+UNPAIRED = 98 / 27.2e6
+CLOSED = re.compile(r"[\w.,!?][’']")  # a quote closed
+SPECKED = re.compile(rf"(?P<lead>[{LEADING}])?(?P<letters>[^\W\d_]+)(?P<stop>[{SPECKS}])?")
 SHORT = 2  # tokens without a letter that may be a misread word: up to this many characters
 MAX_CORRECTIONS = 8  # the most likely corrections kept per word, beside its own forms
 # The trigram score of a word the lexicon does not know, kept as the engine read it: a
@@ -122,12 +126,13 @@ class Corrector:
                 if len(reading) <= MAX_READING and severity * w >= MIN_WEIGHT:
                     self.misread.setdefault(reading, {})[clean] = severity * w
         self.space = {reading: severity * w for reading, w in channel.get(" ", {}).items()}  # a space misread
-        # How often the engine prints each stop after a letter where there was none (`p` read
-        # `p.`): the channel fits it per letter, from too few such readings to tell the letters
-        # apart, so its mean over the letters.
+        # How often the engine prints each stop after a letter, or each mark before one, where
+        # there was none (`p` read `p.`, `t` read `'t`): the channel fits it per letter, from too
+        # few such readings to tell the letters apart, so its mean over the letters.
         letters = [c for c in channel if len(c) == 1 and c.isalpha() and c == strip_diacritics(c)]
-        self.inserted = {stop: severity * sum(channel[c].get(c + stop, 0.0) for c in letters) / max(len(letters), 1)
-                         for stop in SPECKS}
+        self.inserted = {mark: severity * sum(channel[c].get(c + mark if mark in SPECKS else mark + c, 0.0)
+                                              for c in letters) / max(len(letters), 1)
+                         for mark in SPECKS + LEADING}
         self.misread_letters: dict[str, dict[str, float]] = {}
         for reading, cleans in self.misread.items():
             best = self.misread_letters.setdefault(reading, {})
@@ -366,40 +371,57 @@ class Corrector:
 
     def _unspecked(self, words: list[str], factor: float, evidence: list[tuple | None],
                    next_line: str) -> list[str]:
-        """`words` without each stop after a syllable that the engine likelier printed from a speck
-        (`hoặc. cấp`, `quy.` before `định` on the next line): where a lowercase word follows it (not
-        a list item, `a)`), and at the engine's rate of printing that stop after a letter where
-        there was none (`inserted`, times `factor` and the engine's doubt of the stop), the line
-        without it is `sure` against the line with it, the stop weighed by its odds of a lowercase
-        word after it (CAPITAL_AFTER). `evidence`: per word of `words`, what the engine knew of it;
-        `next_line`: the first word of the next line."""
+        """`words` without the marks the engine likelier printed from specks: a full stop or colon
+        after a syllable, before a lowercase word that is not a list item (`hoặc. cấp`, `quy.` before
+        `định` on the next line), where the line without it is `sure` against the line with it, the
+        stop weighed by its odds of a lowercase word after it (CAPITAL_AFTER); and a mark before one
+        that no mark closes later in the line (`'Thi`), `sure` against the corpus's rate of such a
+        quote (UNPAIRED). Each at the engine's rate of printing it there where there was none
+        (`inserted`, times `factor` and the engine's doubt of it). `evidence`: per word of
+        `words`, what the engine knew of it; `next_line`: the first word of the next line."""
         if not factor:
             return words
         out = list(words)
         for i, word in enumerate(words):
-            m, following = SPECKED.fullmatch(word), words[i + 1:i + 3] or [next_line]
-            rate = m and self.inserted[m.group(2)] * factor
-            if not rate or not following[0][:1].islower() or following[0][1:2] == ")":
+            m = SPECKED.fullmatch(word)
+            if not m or not (letters := self._form(m.group("letters").lower())):
                 continue
             seen = evidence[i] if i < len(evidence) and evidence[i] and len(evidence[i]) == len(word) else None
-            if seen:  # however doubted the stop, no speck weighs more than a stop printed (1)
-                rate = min(rate * seen[-1][0], max(rate, 1.0))
-            left = TOKEN.findall(words[i - 1].lower())[-1:] if i else []
-            right = TOKEN.findall(" ".join(following).lower())[:2]
-            a, b, c, d = (left or [None])[0], self._form(m.group(1).lower()), self._form(right[0]), None
-            if len(right) > 1:
-                d = self._form(right[1])
-            if b is None or c is None:
-                continue
-            stop = m.group(2)
-            ends = [((stop,), (c,), (d,)), ((b,), (c,), (d,))] if d else []
-            kept, step, dropped, *last = (float(t.ravel()[0]) for t in self.lexicon.backoff_tables(
-                [((a,), (b,), (stop,)), ((b,), (stop,), (c,)), ((a,), (b,), (c,)), *ends]))
-            kept *= step * (last[0] if last else 1.0) * max(1 - CAPITAL_AFTER[stop], ABBREVIATED)
-            dropped *= rate * (last[1] if last else 1.0)
-            if dropped >= self.sure * (dropped + kept):
-                out[i] = m.group(1)
+            lead, stop, following = m.group("lead"), m.group("stop"), words[i + 1:i + 3] or [next_line]
+            before = [self._form(t) or t for t in TOKEN.findall(words[i - 1].lower())[-1:]] if i else [None]
+            after = [self._form(t) for t in TOKEN.findall(" ".join(following).lower())[:2]]
+            if (stop and following[0][:1].islower() and following[0][1:2] != ")"
+                    and self._speck([*before, letters, stop, *after], self._rate(stop, factor, seen, -1),
+                                    max(1 - CAPITAL_AFTER[stop], ABBREVIATED))):
+                word, stop = word[:-1], None
+            if lead and not CLOSED.search(" ".join(words[i:])[1:]):
+                rate = self._rate(lead, factor, seen, 0)
+                if rate >= self.sure * (rate + UNPAIRED):
+                    word = word[1:]
+            out[i] = word
         return out
+
+    def _rate(self, mark: str, factor: float, seen: tuple | None, at: int) -> float:
+        """How likely the engine printed `mark` from a speck on this page, at its character `at`
+        of the word (`seen`: what the engine knew of the word's characters). However doubted the
+        mark, no speck weighs more than a mark printed (1)."""
+        rate = self.inserted[mark] * factor
+        return min(rate * seen[at][0], max(rate, 1.0)) if seen else rate
+
+    def _speck(self, tokens: list[str | None], rate: float, odds: float) -> bool:
+        """Whether the third of `tokens` (forms as the trigram counts them, one before the word it
+        follows, two after it; None: none, as before a line) is a speck: the line without it, at
+        `rate`, is `sure` against the line with it at `odds`. Not where the token after it is
+        unknown (None), which says nothing."""
+        a, b, mark, c, d = (tokens + [None] * 5)[:5]
+        if not rate or c is None:
+            return False
+        ends = [((mark,), (c,), (d,)), ((b,), (c,), (d,))] if d else []
+        kept, step, dropped, *last = (float(t.ravel()[0]) for t in self.lexicon.backoff_tables(
+            [((a,), (b,), (mark,)), ((b,), (mark,), (c,)), ((a,), (b,), (c,)), *ends]))
+        kept *= step * (last[0] if last else 1.0) * odds
+        dropped *= rate * (last[1] if last else 1.0)
+        return dropped >= self.sure * (dropped + kept)
 
     def _form(self, token: str) -> str | None:
         """`token` as the trigram counts it: as written where the lexicon knows it, else the

@@ -210,7 +210,7 @@ def test_a_full_stop_between_words_run_together_weighs_the_case_of_the_word_afte
     assert c.correct(["kinh.Tế"]) == ["kinh.Tế"]
 
 
-def test_a_full_stop_the_engine_printed_from_a_speck_is_dropped_where_the_line_reads_on():
+def test_a_stop_or_quote_the_engine_printed_from_a_speck_is_dropped_where_the_line_reads_on():
     # The engine prints `n.` for an n once in a hundred: a speck after the letter read as a stop.
     c = Corrector(LEXICON, {**CHANNEL, "n": {"n.": 0.01, "n:": 0.01}}, 1.0, 0.9)
     assert c.correct(["quyền", "của", "công.", "dân"]) == ["quyền", "của", "công", "dân"]
@@ -220,6 +220,11 @@ def test_a_full_stop_the_engine_printed_from_a_speck_is_dropped_where_the_line_r
     assert c.correct(["của", "công."], next_line="a)") == ["của", "công."]  # before a list item too
     assert c.correct(["của", "công,", "dân"]) == ["của", "công,", "dân"]  # commas are left to the line
     assert c.correct(["của", "công.", "dân"], factor=0.0) == ["của", "công.", "dân"]  # typed text: as typed
+    # `'c` for a c once in a hundred: a quote no mark closes is a speck; a quote closed stays.
+    c = Corrector(LEXICON, {**CHANNEL, "c": {"'c": 0.01}}, 1.0, 0.9)
+    assert c.correct(["quyền", "'của", "công"]) == ["quyền", "của", "công"]
+    assert c.correct(["quyền", "'của", "công'"]) == ["quyền", "'của", "công'"]
+    assert c.correct(["quyền", "'của"], factor=0.0) == ["quyền", "'của"]
     ended = Lexicon(FORMS, COUNTS, {**NGRAMS, ("dân", "."): 20, (".", "con"): 20, ("công", "dân", "."): 10})
     c = Corrector(ended, {**CHANNEL, "n": {"n.": 0.01}}, 1.0, 0.9)
     assert c.correct(["công", "dân.", "con"]) == ["công", "dân.", "con"]  # where the line calls for it, it stays
