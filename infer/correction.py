@@ -45,7 +45,7 @@ STOPS = ",.;:"  # punctuation the engines confuse with each other
 CAPITAL_AFTER = {".": 1.0, ",": 0.08, ";": 0.4, ":": 0.5}
 # Of the words after a full stop that follows a letter, the share in lowercase in that corpus:
 # abbreviations (`v.v. và`). A stop the engine may have printed where there was none is weighed
-# at its odds of the next word's case, and none less than this.
+# at its odds of a lowercase word after it (`lowercase_after`), and none less than this.
 ABBREVIATED = 0.015
 # What follows a number that opens a paragraph, in the first 300,000 lines of the legal corpus:
 # a full stop 88,976 times, a comma once, a colon once (`1. Phạm vi`, `4. NHÀ NƯỚC`). A page's
@@ -384,15 +384,15 @@ class Corrector:
         out = list(words)
         for i, word in enumerate(words):
             m = SPECKED.fullmatch(word)
-            if not m or not (letters := self._form(m.group("letters").lower())):
+            if not m or not (m["lead"] or m["stop"]) or not (letters := self._form(m["letters"].lower())):
                 continue
             seen = evidence[i] if i < len(evidence) and evidence[i] and len(evidence[i]) == len(word) else None
-            lead, stop, following = m.group("lead"), m.group("stop"), words[i + 1:i + 3] or [next_line]
+            lead, stop, following = m["lead"], m["stop"], words[i + 1:i + 3] or [next_line]
             before = [self._form(t) or t for t in TOKEN.findall(words[i - 1].lower())[-1:]] if i else [None]
             after = [self._form(t) for t in TOKEN.findall(" ".join(following).lower())[:2]]
             if (stop and following[0][:1].islower() and following[0][1:2] != ")"
                     and self._speck([*before, letters, stop, *after], self._rate(stop, factor, seen, -1),
-                                    max(1 - CAPITAL_AFTER[stop], ABBREVIATED))):
+                                    lowercase_after(stop))):
                 word, stop = word[:-1], None
             if lead and not CLOSED.search(" ".join(words[i:])[1:]):
                 rate = self._rate(lead, factor, seen, 0)
@@ -482,7 +482,7 @@ class Corrector:
         apart = self.space.get(gap, 0.0) * factor * self._pair(left, right)
         printed = self._pair(left, right, gap) if gap else UNKNOWN
         if gap in CAPITAL_AFTER and right[:1].islower():  # `trang.thiết`: a full stop is seldom followed so
-            printed *= max(1 - CAPITAL_AFTER[gap], ABBREVIATED)
+            printed *= lowercase_after(gap)
         return apart > 0 and apart >= self.sure * (apart + printed)
 
     def _moves(self, forms: list[tuple]) -> list[np.ndarray]:
@@ -499,6 +499,11 @@ class Corrector:
             if AS_WRITTEN in fs:
                 m[:, :, fs.index(AS_WRITTEN)] = 1.0 if fs == (AS_WRITTEN,) else UNKNOWN
         return moves
+
+
+def lowercase_after(stop: str) -> float:
+    """The odds of a lowercase word after `stop` (CAPITAL_AFTER), abbreviations allowed for."""
+    return max(1 - CAPITAL_AFTER[stop], ABBREVIATED)
 
 
 def _tall(token: str, lowercase: bool) -> bool:
