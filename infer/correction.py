@@ -223,8 +223,7 @@ class Corrector:
             if not evidence:
                 return w
             span = evidence[max(0, i - 1):i + 1] if n == 0 else evidence[i:i + n]
-            doubt = max((doubt for doubt, _ in span), default=1.0)
-            return w * doubt if doubt <= 1 else min(w * doubt, max(w, 1.0))
+            return doubted_weight(w, max((doubt for doubt, _ in span), default=1.0))
         found: dict[str, float] = {}  # the letters of known words the engine may have read as `token`
 
         # At each position, the letters the characters from there may be a misreading of, each
@@ -403,10 +402,9 @@ class Corrector:
 
     def _rate(self, mark: str, factor: float, seen: tuple | None, at: int) -> float:
         """How likely the engine printed `mark` from a speck on this page, at its character `at`
-        of the word (`seen`: what the engine knew of the word's characters). However doubted the
-        mark, no speck weighs more than a mark printed (1)."""
+        of the word (`seen`: what the engine knew of the word's characters)."""
         rate = self.inserted[mark] * factor
-        return min(rate * seen[at][0], max(rate, 1.0)) if seen else rate
+        return doubted_weight(rate, seen[at][0]) if seen else rate
 
     def _speck(self, tokens: list[str | None], rate: float, odds: float) -> bool:
         """Whether the third of `tokens` (forms as the trigram counts them, one before the word it
@@ -499,6 +497,13 @@ class Corrector:
             if AS_WRITTEN in fs:
                 m[:, :, fs.index(AS_WRITTEN)] = 1.0 if fs == (AS_WRITTEN,) else UNKNOWN
         return moves
+
+
+def doubted_weight(w: float, doubt: float) -> float:
+    """A misreading's weight `w` at the engine's `doubt` of the characters it spans (how much
+    likelier than the page's average they are misread). However doubted, no misreading becomes
+    likelier than reading them right (weight 1)."""
+    return min(w * doubt, max(w, 1.0))
 
 
 def lowercase_after(stop: str) -> float:
