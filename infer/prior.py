@@ -85,8 +85,9 @@ def trusted_as_written(token: str, lexicon: Lexicon, doubt: tuple[float, float])
     """Whether skeleton decoding keeps `token` as written because the document's writing is
     trusted (`doubt` of words written as it is, with marks or without, at most TRUSTED) and the
     lexicon has no form for it that would be truer than what the engine read: a marked syllable
-    it never saw (`cống` in `cống qua đê`), or a code or name in capitals that can be no
-    syllable (`KXĐ`, `KOVALEVSKAYA`), whose marks the model would only guess."""
+    it counted too rarely to keep among the forms (`cống` in `cống qua đê`) but often enough to
+    be a word (Lexicon.attests), or a code or name in capitals that can be no syllable (`KXĐ`,
+    `KOVALEVSKAYA`), whose marks the model would only guess."""
     marked = _marked(token)
     if doubt[0 if marked else 1] > TRUSTED or not lexicon.forms:
         return False
@@ -95,7 +96,8 @@ def trusted_as_written(token: str, lexicon: Lexicon, doubt: tuple[float, float])
     if not marked:
         return False
     written = folded(token.lower())
-    return all(folded(f.lower()) != written for f in lexicon.candidates(token, "skeleton"))
+    return (all(folded(f.lower()) != written for f in lexicon.candidates(token, "skeleton"))
+            and lexicon.attests(written))
 
 
 def _evidence(token: str, forms: tuple[str, ...], doubt: tuple[float, float]) -> np.ndarray | None:

@@ -32,6 +32,10 @@ MIN_SHARE = 0.0005
 # A document that writes bare at most this share of its words that need marks is written with
 # marks (infer.marked_correction): about 0.001 from Tesseract `vie`, 0.3 in partly stripped text.
 MARKED_BARE = 0.1
+# A page's line shorter than this share of its widest lines (their 90th percentile of lengths),
+# before a line that does not go on in lowercase, ends its paragraph: a justified page's wrapped
+# lines fill it. On fewer lines than FULL_LINES no width is told.
+SHORT_LINE, FULL_LINES = 0.85, 4
 # Documents are restored this many characters at a time (a longer one alone), so that memory
 # stays flat: the model batches the chunks of a batch by length, and on 241,000 characters of
 # news, batches of 16,000 restored 20% slower than one of them all. Worker processes take
@@ -354,13 +358,18 @@ class Restorer:
             factor = max(factor, self.config.infer.scanned_correction)
         if not factor:
             return
-        for a, b in lines(layout):
+        spans = lines(layout)
+        lengths = sorted(len(" ".join(layout.words[a:b])) for a, b in spans)
+        width = lengths[int(0.9 * (len(lengths) - 1))] if len(lengths) >= FULL_LINES else 0
+        for a, b in spans:
             # A line with no letter (`@@@`, `***`) is a separator or a table rule, not misread words.
             if not foreign[a] and any(c.isalpha() for w in layout.words[a:b] for c in w):
+                following = layout.words[b] if b < len(layout.words) else ""
+                ended = not following[:1].islower() and len(" ".join(layout.words[a:b])) < SHORT_LINE * width
                 layout.words[a:b] = self.corrector.correct(layout.words[a:b], factor, evidence and evidence[a:b],
                                                            recase=bool(ocr or evidence),
                                                            before=layout.words[a - 1] if a else "",
-                                                           next_line=layout.words[b] if b < len(layout.words) else "")
+                                                           next_line=following, paragraph_end=ended)
 
     def decode(self, sources: list[str], mode: str, doubts: list[tuple[float, float]] | None = None,
                noises: list[float] | None = None) -> list[Row]:

@@ -139,15 +139,17 @@ def test_prior_reads_the_word_before_and_every_word_after():
 def test_marks_as_written_are_evidence_as_strong_as_the_document_makes_them():
     lexicon = counted({"cua": ["của", "cửa", "cua"], "qua": ["qua", "quá"], "mo": ["mở"], "cong": ["công"]},
                       [f"{x} mở cửa" for x in "abcde"] + [f"{x} mở quá" for x in "abc"] + ["mở của", "mở qua"]
-                      + ["nhà của tôi"] * 20 + ["con cua", "đi qua", "công"])
+                      + ["nhà của tôi"] * 20 + ["con cua", "đi qua", "công", "cống"])
     assert _flat(Row("mở của", lexicon, "skeleton", 1.0)) == "mở cửa"  # no evidence: the trigram's choice
     assert _flat(Row("mở của", lexicon, "skeleton", 1.0, doubt=(0.001, 1.0))) == "mở của"  # trusted marks stay
     assert _flat(Row("mở của", lexicon, "skeleton", 1.0, doubt=(0.5, 1.0))) == "mở cửa"  # doubted ones yield
     assert _flat(Row("mở qua", lexicon, "skeleton", 1.0, doubt=(0.001, 1.0))) == "mở quá"  # bare: stripped, maybe
     assert _flat(Row("mở qua", lexicon, "skeleton", 1.0, doubt=(0.001, 0.001))) == "mở qua"  # bare in marked text
-    # A marked syllable the lexicon never saw stays as written where the marks are trusted.
+    # A marked syllable the lexicon counted, but too rarely to keep among the forms, stays as
+    # written where the marks are trusted; one it never counted is a word the engine misread.
     assert _flat(Row("mở cống", lexicon, "skeleton", 1.0, doubt=(0.01, 0.01))) == "mở cống"
     assert _flat(Row("mở cống", lexicon, "skeleton", 1.0)) == "mở công"
+    assert _flat(Row("mở cồng", lexicon, "skeleton", 1.0, doubt=(0.01, 0.01))) == "mở công"
 
 
 def test_a_code_in_capitals_stays_as_written_where_the_marks_are_trusted(shipped):
@@ -180,6 +182,14 @@ def test_a_page_written_right_comes_back_as_it_is(shipped):
     assert shipped.restore(GOOD_PAGE) == GOOD_PAGE  # `cống` the lexicon never saw, `đê` the trigram doubts
     unmoved = Restorer.from_pretrained(DEFAULT_MODEL, mark_doubt=1e9)  # the writing no evidence: the trigram's choice
     assert unmoved.restore(GOOD_PAGE) != GOOD_PAGE
+
+
+def test_a_marked_syllable_the_corpus_hardly_holds_is_a_word_the_engine_misread(shipped):
+    """On a page the engine read well, `tuối` (8 times in 71 million tokens) is its misreading of
+    tuổi, and decoding chooses its form; `cống` (2,091 times), kept by the test above, is a word."""
+    page = "\n".join(GOOD_PAGE.split("\n")[:3])
+    assert shipped.restore(page + "\n3. Rà soát người cao tuối.") == page + "\n3. Rà soát người cao tuổi."
+    assert not shipped.lexicon.attests("tuối") and shipped.lexicon.attests("cống")
 
 
 def test_constrained_output_never_loses_or_invents_text(shipped):

@@ -138,3 +138,10 @@ def test_a_weighted_text_counts_its_ngrams_that_many_times_but_its_forms_once():
     lexicon = build_lexicon([("quản lý nhà nước", 3), "quản lý", ("quôc", 2)])
     assert lexicon.count("quản", "lý") == 4 and lexicon.count("quản", "lý", "nhà") == 3 and lexicon.count("quản") == 4
     assert "quôc" not in lexicon.forms.get("quoc", [])  # seen once, however much it weighs
+
+
+def test_a_word_is_attested_where_the_text_holds_it_more_than_a_typo_would_be():
+    # Of ten million tokens, more than 3 (ATTESTED): `quôc` twice is a typo, `hoà` five times a word.
+    lexicon = Lexicon({"quoc": ["quốc"]}, {"quốc": 10_000_000, "quôc": 2, "hòa": 5})
+    assert lexicon.attests("hòa") and lexicon.attests("hoà")  # either tone placement
+    assert not lexicon.attests("quôc") and not lexicon.attests("quóc")
