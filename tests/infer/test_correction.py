@@ -228,7 +228,7 @@ def test_a_comma_that_ends_a_paragraph_is_a_full_stop_the_engine_misread():
     c = Corrector(lexicon, {".": {",": 0.05}}, 1.0, 0.9)  # the engine prints `,` for `.` once in twenty
     assert c.correct(["của", "công", "dân,"], paragraph_end=True) == ["của", "công", "dân."]
     assert c.correct(["của", "công", "dân,"]) == ["của", "công", "dân,"]  # a wrapped line goes on
-    assert c.correct(["CỦA", "CÔNG", "DÂN,"], paragraph_end=True) == ["CỦA", "CÔNG", "DÂN,"]  # headings wrap in capitals
+    assert c.correct(["CỦA", "CÔNG", "DÂN,"], paragraph_end=True) == ["CỦA", "CÔNG", "DÂN,"]  # headings wrap
     assert c.correct(["của", "công", "dân,"], factor=0.0, paragraph_end=True) == ["của", "công", "dân,"]
 
 
