@@ -83,7 +83,8 @@ class Lexicon:
                     *_sorted(by_length[2]), *_sorted(by_length[3]), forms)
 
     def _setup(self, vocab: list[str], counts: np.ndarray, pair_keys: np.ndarray, pair_counts: np.ndarray,
-               triple_keys: np.ndarray, triple_counts: np.ndarray, forms: dict[str, list[str]]) -> None:
+               triple_keys: np.ndarray, triple_counts: np.ndarray, forms: dict[str, list[str]],
+               left_types: np.ndarray | None = None) -> None:
         if len(vocab) ** 3 >= 2 ** 63:
             raise ValueError(f"{len(vocab):,} tokens: too many to key their triples in 64 bits")
         # Token ids, and pairs and triples as sorted keys (a * V + b, (a * V + b) * V + c) with
@@ -94,16 +95,17 @@ class Lexicon:
         self.triple_keys, self.triple_counts = triple_keys, triple_counts
         self.forms = forms
         self.total = int(counts.sum())
-        self._smoothing()
+        self._smoothing(left_types)
 
-    def _smoothing(self) -> None:
-        """What interpolated Kneser-Ney (Chen and Goodman 1998) needs beside the counts, derived
-        from them at load (under a second for the shipped lexicon) rather than stored: for each
+    def _smoothing(self, left_types: np.ndarray | None = None) -> None:
+        """What interpolated Kneser-Ney (Chen and Goodman 1998) needs beside the counts: for each
         pair counted as the first two of a triple, its triples' sightings and how many tokens
         follow it once, twice and more; for each pair, how many tokens it follows in triples; for
         each token, how many triples it stands in the middle of and how many tokens follow it
         there, and how many tokens it follows in pairs; and the discount of the pairs' order,
-        n1 / (n1 + 2 n2) of those distinct counts, which weighting does not touch."""
+        n1 / (n1 + 2 n2) of those distinct counts, which weighting does not touch. All are derived
+        from the counts, in a fraction of a second for the shipped lexicon, but for `left_types`
+        (how many tokens each pair follows): `save` writes it, since finding it took 1.5 s."""
         size, keys = len(self.vocab), self.triple_keys
         starts = np.flatnonzero(np.diff(keys // size, prepend=-1)) if len(keys) else np.zeros(0, np.int64)
         self.history_keys = keys[starts] // size
@@ -116,11 +118,13 @@ class Lexicon:
             self.history_spared += d * (np.add.reduceat(seen.astype(np.int64), starts) if len(keys) else 0)
         # How many tokens each pair follows; the start of a line counts as one, where the pair was
         # seen more often than the triples that end in it.
-        suffixes, inverse = np.unique(keys % (size * size), return_inverse=True)
-        within = np.bincount(inverse, weights=self.triple_counts, minlength=len(suffixes))
         self.left_keys = self.pair_keys
-        self.left_types = (_lookup(suffixes, np.bincount(inverse, minlength=len(suffixes)), self.pair_keys)
-                           + (self.pair_counts > _lookup(suffixes, within, self.pair_keys))).astype(np.int64)
+        if left_types is None:
+            suffixes, inverse = np.unique(keys % (size * size), return_inverse=True)
+            within = np.bincount(inverse, weights=self.triple_counts, minlength=len(suffixes))
+            left_types = (_lookup(suffixes, np.bincount(inverse, minlength=len(suffixes)), self.pair_keys)
+                          + (self.pair_counts > _lookup(suffixes, within, self.pair_keys)))
+        self.left_types = left_types.astype(np.int64)
         middle = self.left_keys // size
         self.middle_total = np.bincount(middle, weights=self.left_types, minlength=size)
         self.middle_types = np.bincount(middle, minlength=size)
@@ -142,7 +146,7 @@ class Lexicon:
                                  f"python -m vidiac.train.lexicon {model_dir})")
             return cls({})
         try:
-            words = _read(paths[0], ("vocab", "counts", "pair_keys", "pair_counts", "forms"))
+            words = _read(paths[0], ("vocab", "counts", "pair_keys", "pair_counts", "forms"), ("pair_left",))
             shards = [_read(path, ("keys", "counts")) for path in _triple_files(model_dir)]
             triple_keys = np.concatenate([_unpacked(t["keys"], np.int64, delta=True) for t in shards]
                                          or [np.zeros(0, np.int64)])
@@ -155,9 +159,11 @@ class Lexicon:
                 raise ValueError(f"{paths[0]}: not a lexicon written by vidiac ({len(vocab)} tokens, "
                                  f"{len(counts)} counts)")
             lexicon = cls.__new__(cls)
+            left = words.get("pair_left")  # not in a lexicon an older vidiac wrote
             lexicon._setup(vocab, counts, _unpacked(words["pair_keys"], np.int64, delta=True),
                            _unpacked(words["pair_counts"], np.uint32), triple_keys, triple_counts,
-                           _grouped([vocab[i] for i in words["forms"].tolist()]))
+                           _grouped([vocab[i] for i in words["forms"].tolist()]),
+                           None if left is None else _unpacked(left, np.uint32))
         except (ValueError, UnicodeDecodeError) as e:
             raise ValueError(f"{e}; recount it: python -m vidiac.train.lexicon {model_dir}") from None
         return lexicon
@@ -169,6 +175,7 @@ class Lexicon:
                             vocab=np.frombuffer("\n".join(self.vocab).encode("utf-8"), dtype=np.uint8),
                             counts=_packed(self.counts), pair_keys=_packed(self.pair_keys, delta=True),
                             pair_counts=_packed(self.pair_counts),
+                            pair_left=_packed(self.left_types.astype(np.uint32)),
                             forms=np.array([self.ids[f] for fs in self.forms.values() for f in fs], dtype=np.int64))
         for old in _triple_files(model_dir):
             old.unlink()
@@ -385,10 +392,10 @@ def _unpacked(planes: np.ndarray, dtype, delta: bool = False) -> np.ndarray:
     return np.cumsum(a, dtype=dtype) if delta else a
 
 
-def _read(path: Path, names: tuple[str, ...]) -> dict[str, np.ndarray]:
+def _read(path: Path, names: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
     try:
         with np.load(path) as arrays:
-            return {n: arrays[n] for n in names}
+            return {n: arrays[n] for n in names + tuple(n for n in optional if n in arrays.files)}
     except (OSError, KeyError, ValueError, zipfile.BadZipFile, EOFError) as e:
         raise ValueError(f"{path}: not a lexicon written by vidiac ({e})") from None
 

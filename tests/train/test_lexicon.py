@@ -2,6 +2,7 @@ import json
 import random
 import shutil
 
+import numpy as np
 import pytest
 
 from tests.conftest import FIXTURE
@@ -145,3 +146,17 @@ def test_a_word_is_attested_where_the_text_holds_it_more_than_a_typo_would_be():
     lexicon = Lexicon({"quoc": ["quốc"]}, {"quốc": 10_000_000, "quôc": 2, "hòa": 5})
     assert lexicon.attests("hòa") and lexicon.attests("hoà")  # either tone placement
     assert not lexicon.attests("quôc") and not lexicon.attests("quóc")
+
+
+def test_the_counts_kneser_ney_reads_at_load_are_saved_and_found_again_without_them(tmp_path):
+    texts = ["Cơ quan quản lý nhà nước.\nCơ quan, quản lý"] * 3 + ["năm 2024 cơ quan quản lý"]
+    built = build_lexicon(texts, min_count=2)
+    built.save(tmp_path)
+    saved = Lexicon.load(tmp_path)
+    with np.load(tmp_path / "lexicon.npz") as arrays:  # as an older vidiac wrote it
+        older = {name: arrays[name] for name in arrays.files if name != "pair_left"}
+    np.savez_compressed(tmp_path / "lexicon.npz", **older)
+    pair = built.pair_keys.tolist().index(built._key(built.ids["cơ"], built.ids["quan"]))
+    for lexicon in (saved, Lexicon.load(tmp_path)):
+        assert lexicon.left_types.tolist() == built.left_types.tolist() and lexicon.discount == built.discount
+        assert lexicon.left_types[pair] == 2  # after `2024`, and at a line's start
