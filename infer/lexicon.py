@@ -204,9 +204,10 @@ class Lexicon:
 
     def attests(self, word: str) -> bool:
         """Whether the counted text holds `word` (lowercase) often enough to be a word, not a typo or
-        a misreading (ATTESTED), with its tone marks placed either way."""
-        return max(self.count(set_tone_style(word, style)) for style in ("traditional", "modern")) > \
-            ATTESTED * self.total
+        a misreading (ATTESTED), with its tone marks placed either way; a text too small to tell
+        (under 1 / ATTESTED tokens, where a word's expected sightings are under one) attests all."""
+        floor = ATTESTED * self.total
+        return floor < 1 or max(self.count(set_tone_style(word, style)) for style in ("traditional", "modern")) > floor
 
     def _key(self, *ids):
         """The sorted key of a pair or triple of token ids (ints or arrays)."""

@@ -139,17 +139,16 @@ def test_prior_reads_the_word_before_and_every_word_after():
 def test_marks_as_written_are_evidence_as_strong_as_the_document_makes_them():
     lexicon = counted({"cua": ["của", "cửa", "cua"], "qua": ["qua", "quá"], "mo": ["mở"], "cong": ["công"]},
                       [f"{x} mở cửa" for x in "abcde"] + [f"{x} mở quá" for x in "abc"] + ["mở của", "mở qua"]
-                      + ["nhà của tôi"] * 20 + ["con cua", "đi qua", "công", "cống"])
+                      + ["nhà của tôi"] * 20 + ["con cua", "đi qua", "công"])
     assert _flat(Row("mở của", lexicon, "skeleton", 1.0)) == "mở cửa"  # no evidence: the trigram's choice
     assert _flat(Row("mở của", lexicon, "skeleton", 1.0, doubt=(0.001, 1.0))) == "mở của"  # trusted marks stay
     assert _flat(Row("mở của", lexicon, "skeleton", 1.0, doubt=(0.5, 1.0))) == "mở cửa"  # doubted ones yield
     assert _flat(Row("mở qua", lexicon, "skeleton", 1.0, doubt=(0.001, 1.0))) == "mở quá"  # bare: stripped, maybe
     assert _flat(Row("mở qua", lexicon, "skeleton", 1.0, doubt=(0.001, 0.001))) == "mở qua"  # bare in marked text
-    # A marked syllable the lexicon counted, but too rarely to keep among the forms, stays as
-    # written where the marks are trusted; one it never counted is a word the engine misread.
+    # A marked syllable the lexicon keeps no form for stays as written where the marks are trusted
+    # (a text this small cannot tell a rare word from a misreading: the shipped lexicon's test below).
     assert _flat(Row("mở cống", lexicon, "skeleton", 1.0, doubt=(0.01, 0.01))) == "mở cống"
     assert _flat(Row("mở cống", lexicon, "skeleton", 1.0)) == "mở công"
-    assert _flat(Row("mở cồng", lexicon, "skeleton", 1.0, doubt=(0.01, 0.01))) == "mở công"
 
 
 def test_a_code_in_capitals_stays_as_written_where_the_marks_are_trusted(shipped):

@@ -146,6 +146,7 @@ def test_a_word_is_attested_where_the_text_holds_it_more_than_a_typo_would_be():
     lexicon = Lexicon({"quoc": ["quốc"]}, {"quốc": 10_000_000, "quôc": 2, "hòa": 5})
     assert lexicon.attests("hòa") and lexicon.attests("hoà")  # either tone placement
     assert not lexicon.attests("quôc") and not lexicon.attests("quóc")
+    assert Lexicon({"quoc": ["quốc"]}, {"quốc": 1000}).attests("quóc")  # too little text to tell
 
 
 def test_the_counts_kneser_ney_reads_at_load_are_saved_and_found_again_without_them(tmp_path):
