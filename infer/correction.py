@@ -31,7 +31,7 @@ from .chunking import KEEP_AS_IS
 from .confusions import STRAY_SYMBOLS
 from .lexicon import TOKEN, Lexicon
 from .prior import marginals
-from .vietnamese import LETTERS, may_be_syllable, normalize, strip_diacritics
+from .vietnamese import LETTERS, may_be_syllable, normalize_input, strip_diacritics
 
 CHANNEL_NAME = "ocr-channel.json"
 MAX_READING = 3  # characters the engine may print for one clean character (`ứ` -> `if`)
@@ -102,10 +102,10 @@ class Scanned:
 def other_readings(printed: str, confidence: float, readings: dict[str, float]) -> dict[str, float]:
     """The letters (without marks) of the engine's other readings of a place where it printed
     `printed` at `confidence`, each with the engine's weight of it over the printed one's (at most 1)."""
-    own, letter = readings.get(printed) or confidence, strip_diacritics(normalize(printed).lower())
+    own, letter = readings.get(printed) or confidence, strip_diacritics(normalize_input(printed).lower())
     others: dict[str, float] = {}
     for reading, q in readings.items():
-        other = strip_diacritics(normalize(reading).lower())  # `Ð` read `Đ` is no other letter
+        other = strip_diacritics(normalize_input(reading).lower())  # `Ð` read `Đ` is no other letter
         if other.isalpha() and other != letter and (w := min(1.0, q / own)) >= MIN_WEIGHT:
             others[other] = max(others.get(other, 0.0), w)
     return others

@@ -14,7 +14,7 @@ from .correction import Corrector, Scanned
 from .decoding import Row, decode
 from .lexicon import MODES, TOKEN, Lexicon
 from .prior import folded, left_as_written
-from .vietnamese import WORD, may_be_syllable, normalize, set_tone_style, strip_diacritics
+from .vietnamese import WORD, may_be_syllable, normalize_input, set_tone_style, strip_diacritics
 from .workers import Workers
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "default"
@@ -230,7 +230,7 @@ class Restorer:
         """Stage 1: each document normalised and cut into words, its foreign lines found."""
         docs = []
         for t in texts:
-            layout = Layout.of(normalize(t.text if isinstance(t, Scanned) else t), self.config.infer.chunk_bytes)
+            layout = Layout.of(normalize_input(t.text if isinstance(t, Scanned) else t), self.config.infer.chunk_bytes)
             chars = t.chars if isinstance(t, Scanned) else None
             # The engine's characters stand for the words they were read as (a word cut in pieces: none).
             evidence = (self.corrector.evidence(chars) if self.corrector and chars and len(chars) == len(layout.words)
