@@ -359,13 +359,13 @@ class Restorer:
         if not factor:
             return
         spans = lines(layout)
-        lengths = sorted(len(" ".join(layout.words[a:b])) for a, b in spans)
-        width = lengths[int(0.9 * (len(lengths) - 1))] if len(lengths) >= FULL_LINES else 0
-        for a, b in spans:
+        lengths = [len(" ".join(layout.words[a:b])) for a, b in spans]
+        width = sorted(lengths)[int(0.9 * (len(lengths) - 1))] if len(lengths) >= FULL_LINES else 0
+        for (a, b), length in zip(spans, lengths):
             # A line with no letter (`@@@`, `***`) is a separator or a table rule, not misread words.
             if not foreign[a] and any(c.isalpha() for w in layout.words[a:b] for c in w):
                 following = layout.words[b] if b < len(layout.words) else ""
-                ended = not following[:1].islower() and len(" ".join(layout.words[a:b])) < SHORT_LINE * width
+                ended = not following[:1].islower() and length < SHORT_LINE * width
                 layout.words[a:b] = self.corrector.correct(layout.words[a:b], factor, evidence and evidence[a:b],
                                                            recase=bool(ocr or evidence),
                                                            before=layout.words[a - 1] if a else "",
